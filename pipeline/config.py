@@ -1,0 +1,81 @@
+"""One Settings object, built in one place: packaged defaults, then NEWSWATCH_* environment variables.
+
+`ENV_VARS` is the single list of environment variables the library reads; the compose file,
+`.env.example` and the docs are checked against it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_data_dir() -> str:
+    return str(Path.home() / ".newswatch")
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Elasticsearch
+    es_url: str = "http://127.0.0.1:9200"
+    es_username: str | None = None
+    es_password: str | None = None
+    es_api_key: str | None = None
+    es_ca_certs: str | None = None
+    es_verify_certs: bool = True
+    es_request_timeout: float = 30.0
+    index_prefix: str = "newswatch"
+    # local state
+    data_dir: str = field(default_factory=_default_data_dir)
+    feeds_file: str = str(REPO_ROOT / "seeds" / "feeds.yaml")
+    spool_url: str = ""
+    # fetching
+    user_agent: str = "newswatch/0.1 (+https://github.com/newswatch/newswatch)"
+    contact: str = ""
+    allow_private_addresses: bool = False
+    connect_timeout: float = 10.0
+    read_timeout: float = 20.0
+    total_timeout: float = 45.0
+    max_redirects: int = 5
+    max_bytes: int = 5 * 1024 * 1024
+    per_host_concurrency: int = 2
+    per_host_delay: float = 1.0
+    global_concurrency: int = 32
+    respect_robots: bool = True
+    max_feed_failures: int = 10
+    # tagging
+    tagger_batch_size: int = 16
+    tagger_processes: int = 1
+    # Kibana
+    kibana_url: str = "http://127.0.0.1:5601"
+
+
+# field name -> environment variable; one place, so nothing drifts.
+ENV_VARS: dict[str, str] = {f.name: f"NEWSWATCH_{f.name.upper()}" for f in fields(Settings)}
+
+
+def _coerce(raw: str, annotation: Any) -> Any:
+    kind = str(annotation)
+    if "bool" in kind:
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if "int" in kind:
+        return int(raw)
+    if "float" in kind:
+        return float(raw)
+    return raw
+
+
+def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settings:
+    """Defaults, then NEWSWATCH_* variables from `env` (default: os.environ), then explicit overrides."""
+    source = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        raw = source.get(ENV_VARS[f.name])
+        if raw is not None and raw != "":
+            values[f.name] = _coerce(raw, f.type)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return Settings(**values)

@@ -1,0 +1,83 @@
+"""Typed records passed between stages: FeedEntry -> FetchedPage -> Article -> TaggedArticle.
+
+Each stage returns a new record; the article id derives from the canonical URL so re-runs upsert.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pipeline.outcomes import Outcome
+from pipeline.tagging.schema import TagResult
+
+
+def article_id_for(canonical_url: str) -> str:
+    return hashlib.sha256(canonical_url.encode("utf-8")).hexdigest()[:32]
+
+
+class FeedEntry(BaseModel):
+    """One item seen in a feed, before its page is fetched."""
+
+    model_config = ConfigDict(frozen=True)
+
+    feed_id: str
+    feed_name: str = ""
+    url: str
+    canonical_url: str
+    article_id: str
+    guid: str | None = None
+    title: str | None = None
+    summary: str | None = None
+    authors: list[str] = Field(default_factory=list)
+    published_at: datetime | None = None
+    language: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    seen_at: datetime | None = None
+
+
+class FetchedPage(BaseModel):
+    """The raw result of fetching one article URL. `body` is None unless the fetch succeeded."""
+
+    entry: FeedEntry
+    final_url: str
+    outcome: Outcome
+    http_status: int | None = None
+    content_type: str | None = None
+    charset: str | None = None
+    body: str | None = None
+    fetched_at: datetime | None = None
+    elapsed_ms: float | None = None
+
+
+class Article(BaseModel):
+    """Extracted article text and metadata (or the reason there is none)."""
+
+    article_id: str
+    url: str
+    canonical_url: str
+    outcome: Outcome
+    feed_ids: list[str] = Field(default_factory=list)
+    feed_names: list[str] = Field(default_factory=list)
+    site: str | None = None
+    domain: str | None = None
+    title: str | None = None
+    text: str = ""
+    summary: str | None = None
+    description: str | None = None
+    authors: list[str] = Field(default_factory=list)
+    published_at: datetime | None = None
+    fetched_at: datetime | None = None
+    language: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    image: str | None = None
+    content_hash: str | None = None
+
+
+class TaggedArticle(BaseModel):
+    """An article plus its claims and entities; what gets indexed."""
+
+    article: Article
+    tags: TagResult

@@ -1,0 +1,1 @@
+"""Claim and entity tagging: who said what, about whom, and how certain."""
