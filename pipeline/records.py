@@ -81,3 +81,24 @@ class TaggedArticle(BaseModel):
 
     article: Article
     tags: TagResult
+
+
+class Event(BaseModel):
+    """A failure or notable outcome, indexed in newswatch-events so operators can search them.
+
+    `event_id` is deterministic (stage + subject + status + run) so a retried task upserts.
+    """
+
+    event_id: str
+    at: datetime
+    stage: str  # feeds | fetch | extract | tag | index | run
+    status: str  # an outcomes.Status value or a run-level label
+    reason: str = ""
+    retryable: bool = False
+    feed_id: str | None = None
+    url: str | None = None
+    article_id: str | None = None
+    run_id: str | None = None
+    attempt: int | None = None
+    http_status: int | None = None
+    details: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
