@@ -33,6 +33,9 @@ class Settings:
     data_dir: str = field(default_factory=_default_data_dir)
     feeds_file: str = str(REPO_ROOT / "seeds" / "feeds.yaml")
     spool_url: str = ""
+    # ingest orchestration (feeds per poll shard, articles per process/index chunk)
+    ingest_shard_size: int = 25
+    ingest_chunk_size: int = 25
     # fetching
     user_agent: str = "newswatch/0.1 (+https://github.com/newswatch/newswatch)"
     contact: str = ""
