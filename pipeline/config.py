@@ -29,6 +29,10 @@ class Settings:
     es_verify_certs: bool = True
     es_request_timeout: float = 30.0
     index_prefix: str = "newswatch"
+    # index lifecycle (applied where the cluster has ILM): events roll over by size/age, then expire
+    ilm_rollover_max_size: str = "10gb"
+    ilm_rollover_max_age: str = "30d"
+    events_retention_days: int = 90
     # local state
     data_dir: str = field(default_factory=_default_data_dir)
     feeds_file: str = str(REPO_ROOT / "seeds" / "feeds.yaml")
@@ -55,6 +59,9 @@ class Settings:
     tagger_processes: int = 1
     # Kibana
     kibana_url: str = "http://127.0.0.1:5601"
+    kibana_username: str | None = None
+    kibana_password: str | None = None
+    kibana_space: str = ""
 
 
 # field name -> environment variable; one place, so nothing drifts.
