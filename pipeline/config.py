@@ -44,6 +44,9 @@ class Settings:
     user_agent: str = "newswatch/0.1 (+https://github.com/newswatch/newswatch)"
     contact: str = ""
     allow_private_addresses: bool = False
+    # with allow_private_addresses: only these comma-separated CIDRs (empty = any private range);
+    # cloud metadata addresses are refused regardless
+    allowed_private_networks: str = ""
     connect_timeout: float = 10.0
     read_timeout: float = 20.0
     total_timeout: float = 45.0
