@@ -1,0 +1,113 @@
+"""
+### news_ingest
+
+New stories from the configured feeds become searchable claims and entities.
+
+select due feeds -> poll (mapped over shards) -> plan chunks -> process (fetch, extract, tag) and
+index (mapped over chunks) -> summary, which emits the `newswatch://articles` asset.
+
+Batches travel through the spool (Airflow object storage: `NEWSWATCH_SPOOL_URL`, default
+`<data_dir>/spool`); XCom carries only manifests. A retried task re-uses what is spooled; the index
+task retries with backoff while Elasticsearch is down and deletes a batch only after it is indexed.
+See docs/airflow.md for configuration.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+
+from airflow.sdk import Asset, dag, task
+
+ARTICLES_ASSET = Asset("newswatch://articles")
+FETCH_POOL = "newswatch_fetch"
+
+SCHEDULE = os.environ.get("NEWSWATCH_INGEST_SCHEDULE", "*/5 * * * *")
+RETRY_DELAY = timedelta(seconds=float(os.environ.get("NEWSWATCH_RETRY_DELAY_SECONDS", "30")))
+INDEX_RETRIES = int(os.environ.get("NEWSWATCH_INDEX_RETRIES", "8"))
+
+DEFAULT_ARGS = {
+    "retries": 3,
+    "retry_delay": RETRY_DELAY,
+    "retry_exponential_backoff": 2.0,
+    "max_retry_delay": timedelta(minutes=10),
+    "execution_timeout": timedelta(minutes=15),
+}
+
+
+def _context() -> tuple:
+    from airflow.sdk import get_current_context
+    from newswatch_airflow import settings_from_airflow, spool_from_settings
+
+    from pipeline.jobs.ingest import run_key_for
+
+    settings = settings_from_airflow()
+    return settings, spool_from_settings(settings), run_key_for(get_current_context()["run_id"])
+
+
+@dag(
+    schedule=SCHEDULE,
+    start_date=datetime(2026, 1, 1, tzinfo=UTC),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    dagrun_timeout=timedelta(hours=1),
+    tags=["newswatch"],
+    doc_md=__doc__,
+)
+def news_ingest() -> None:
+    @task(execution_timeout=timedelta(minutes=5))
+    def select_due() -> list[dict]:
+        from pipeline.jobs import ingest
+
+        settings, _, run_key = _context()
+        return list(ingest.select_due(settings, run_key))
+
+    @task(pool=FETCH_POOL, max_active_tis_per_dag=8)
+    def poll(shard: dict) -> dict:
+        from pipeline.jobs import ingest
+
+        settings, spool, _ = _context()
+        return dict(ingest.poll_shard(shard, spool, settings))
+
+    @task(trigger_rule="none_failed")
+    def plan(polls: list[dict]) -> list[dict]:
+        from pipeline.jobs import ingest
+
+        _, spool, _ = _context()
+        return list(ingest.plan_chunks(list(polls), spool))
+
+    @task(pool=FETCH_POOL, execution_timeout=timedelta(minutes=30))
+    def process(chunk: dict) -> dict:
+        from pipeline.jobs import ingest
+
+        settings, spool, _ = _context()
+        return dict(ingest.process_chunk(chunk, spool, settings))
+
+    @task(retries=INDEX_RETRIES, max_retry_delay=timedelta(minutes=15))
+    def index(chunk: dict) -> dict:
+        from pipeline.jobs import ingest
+
+        settings, spool, _ = _context()
+        return dict(ingest.index_chunk(chunk, spool, settings))
+
+    @task(outlets=[ARTICLES_ASSET], trigger_rule="none_failed")
+    def summarize(polls: list[dict], indexed: list[dict]) -> dict:
+        from airflow.sdk import get_current_context
+
+        from pipeline.jobs import ingest
+
+        _, spool, run_key = _context()
+        summary = ingest.summarize(run_key, list(polls), list(indexed), spool)
+        get_current_context()["outlet_events"][ARTICLES_ASSET].extra = {
+            k: summary[k] for k in ("articles_indexed", "claims", "entities", "failures")
+        }
+        print(ingest.summary_line(summary))
+        return summary
+
+    polls = poll.expand(shard=select_due())
+    indexed = index.expand(chunk=process.expand(chunk=plan(polls)))
+    summarize(polls, indexed)
+
+
+news_ingest()
