@@ -1,0 +1,126 @@
+"""Detect what the cluster can do, so the same code runs on the embedded dev node and a full distribution.
+
+The embedded node runs Elastic's server code without the modules that are not on Maven Central:
+no language analyzers (analysis-common), no painless, no `_reindex`/`_delete_by_query` (reindex),
+no ILM and no data streams (x-pack). Every missing feature is logged once with what we do instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from elasticsearch import ApiError, Elasticsearch
+
+from pipeline.index.errors import ClusterUnavailable
+from pipeline.index.transport import unavailable
+
+log = logging.getLogger(__name__)
+
+_DEGRADATIONS = {
+    "english_analyzer": "text fields get the standard analyzer only (no .english stemmed subfield)",
+    "painless": "no scripted updates; documents are replaced whole",
+    "reindex": "migrations copy with client-side scan + bulk instead of _reindex",
+    "ilm": "no index lifecycle policy; events are not rolled over or expired automatically",
+    "data_streams": "events use a rollover alias instead of a data stream",
+}
+
+
+@dataclass(frozen=True)
+class ClusterFeatures:
+    version: str = ""
+    distribution: str = ""
+    modules: frozenset[str] = frozenset()
+    english_analyzer: bool = False
+    painless: bool = False
+    reindex: bool = False
+    ilm: bool = False
+    data_streams: bool = False
+    reasons: dict[str, str] = field(default_factory=dict)
+
+    def missing(self) -> dict[str, str]:
+        """feature -> what happens instead, for every feature this cluster lacks."""
+        return {name: _DEGRADATIONS[name] for name in _DEGRADATIONS if not getattr(self, name)}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"version": self.version, "distribution": self.distribution,
+                **{name: getattr(self, name) for name in _DEGRADATIONS}, "reasons": dict(self.reasons)}
+
+
+def _probe(call: Any) -> tuple[bool, str]:
+    try:
+        call()
+        return True, ""
+    except ApiError as exc:
+        return False, f"{exc.meta.status} {_reason(exc)}"
+
+
+def _reason(exc: ApiError) -> str:
+    body = exc.body if isinstance(exc.body, dict) else {}
+    err = body.get("error")
+    if isinstance(err, dict):
+        return str(err.get("reason") or err.get("type") or exc.message)
+    return str(err or exc.message)
+
+
+def _modules(es: Elasticsearch) -> frozenset[str]:
+    try:
+        info = es.nodes.info(metric="plugins")
+    except ApiError:
+        return frozenset()
+    names: set[str] = set()
+    for node in info.get("nodes", {}).values():
+        for entry in node.get("modules", []) + node.get("plugins", []):
+            names.add(str(entry.get("name", "")))
+    return frozenset(names)
+
+
+_cache: dict[int, ClusterFeatures] = {}
+
+
+def detect_features(es: Elasticsearch, *, refresh: bool = False) -> ClusterFeatures:
+    """Probe the cluster once per client (cached); raises ClusterUnavailable when it does not answer."""
+    key = id(es)
+    if not refresh and key in _cache:
+        return _cache[key]
+    try:
+        info = es.info()
+        modules = _modules(es)
+        reasons: dict[str, str] = {}
+        english, reasons["english_analyzer"] = _probe(lambda: es.indices.analyze(analyzer="english", text="running"))
+        ilm, reasons["ilm"] = _probe(lambda: es.ilm.get_status())
+        streams, reasons["data_streams"] = _probe(lambda: es.indices.get_data_stream(name="*"))
+    except Exception as exc:
+        if (err := unavailable(exc, es)) is not None:
+            raise err from exc
+        raise
+    painless = "lang-painless" in modules
+    reindex = "reindex" in modules
+    if not painless:
+        reasons["painless"] = "module lang-painless not installed"
+    if not reindex:
+        reasons["reindex"] = "module reindex not installed"
+    version = info.get("version", {})
+    features = ClusterFeatures(
+        version=str(version.get("number", "")), distribution=str(version.get("build_flavor", "")),
+        modules=modules, english_analyzer=english, painless=painless, reindex=reindex, ilm=ilm,
+        data_streams=streams, reasons={k: v for k, v in reasons.items() if v},
+    )
+    for name, instead in features.missing().items():
+        log.warning("cluster lacks %s (%s): %s", name, features.reasons.get(name, "not detected"), instead)
+    _cache[key] = features
+    return features
+
+
+def require_cluster(es: Elasticsearch) -> None:
+    """Raise ClusterUnavailable unless the cluster answers."""
+    try:
+        es.info()
+    except Exception as exc:
+        if (err := unavailable(exc, es)) is not None:
+            raise err from exc
+        raise
+
+
+__all__ = ["ClusterFeatures", "ClusterUnavailable", "detect_features", "require_cluster"]

@@ -1,0 +1,122 @@
+"""Mappings of the four indices, derived from the records (pipeline.records, pipeline.tagging.schema,
+pipeline.feeds.state) plus the index-only fields in pipeline.index.documents.
+
+`english=True` adds an English-stemmed `.english` subfield to every text field; the embedded dev node
+has no language analyzers (they live in the analysis-common module), so setup passes what it detected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Any
+
+from pydantic import BaseModel
+
+from pipeline.index.derive import KEYWORD, model_properties, text_field
+from pipeline.index.documents import ARTICLE_FIELDS_IN_CLAIMS, ArticleIndexFields, ClaimIndexFields
+from pipeline.records import Article, Event
+from pipeline.tagging.schema import Claim
+
+log = logging.getLogger(__name__)
+
+MAPPING_VERSION = 1
+_MENTIONS_STORED_ONLY = {"type": "object", "enabled": False}
+
+
+def _speaker_and_claim_text(english: bool, prefix: str) -> dict[str, dict[str, Any]]:
+    p = f"{prefix}." if prefix else ""
+    return {
+        f"{p}text": text_field(english),
+        f"{p}speaker.name": text_field(english=False, keyword=True),
+        f"{p}source_chain.name": text_field(english=False, keyword=True),
+    }
+
+
+def articles_properties(english: bool) -> dict[str, Any]:
+    text = {
+        "title": text_field(english, keyword=True),
+        "text": text_field(english),
+        "summary": text_field(english),
+        "description": text_field(english),
+        "extraction.reason": text_field(english=False, keyword=True),
+        "entities.name": text_field(english=False, keyword=True),
+        **_speaker_and_claim_text(english, "claims"),
+    }
+    props = model_properties(Article, text=text, exclude={"outcome"})
+    props.update(model_properties(ArticleIndexFields, text=text, nested={"entities", "claims"},
+                                  overrides={"entities.mentions": _MENTIONS_STORED_ONLY}))
+    return props
+
+
+def claims_properties(english: bool) -> dict[str, Any]:
+    text = {"title": text_field(english, keyword=True), **_speaker_and_claim_text(english, "")}
+    props = model_properties(Claim, text=text)
+    article = model_properties(Article, text=text)
+    props.update({name: article[name] for name in ARTICLE_FIELDS_IN_CLAIMS})
+    props.update(model_properties(ClaimIndexFields, text=text))
+    return props
+
+
+def _feed_state_model() -> type[BaseModel] | None:
+    try:
+        from pipeline.feeds.state import FeedState
+    except ImportError:
+        return None
+    return FeedState
+
+
+# Used until pipeline.feeds.state.FeedState exists; the writer of feed state owns that model.
+_FALLBACK_FEED_PROPERTIES: dict[str, Any] = {
+    "feed_id": KEYWORD, "url": KEYWORD, "name": KEYWORD, "status": KEYWORD,
+    "last_polled_at": {"type": "date"}, "next_poll_at": {"type": "date"},
+    "consecutive_failures": {"type": "long"}, "last_error": text_field(False, keyword=True),
+}
+
+
+def feeds_properties(english: bool) -> dict[str, Any]:
+    model = _feed_state_model()
+    if model is None:
+        log.info("pipeline.feeds.state.FeedState not available; using the fallback feed-state mapping")
+        return dict(_FALLBACK_FEED_PROPERTIES)
+    text = {name: text_field(False, keyword=True) for name in ("last_error", "reason", "disabled_reason", "error")}
+    return model_properties(model, text={k: v for k, v in text.items() if k in model.model_fields})
+
+
+def events_properties(english: bool) -> dict[str, Any]:
+    return model_properties(Event, text={"reason": text_field(False, keyword=True)})
+
+
+PROPERTIES = {
+    "articles": articles_properties,
+    "claims": claims_properties,
+    "feeds": feeds_properties,
+    "events": events_properties,
+}
+
+_DYNAMIC_TEMPLATES = {
+    # Event.details and other free-form dicts: values of any type become keywords.
+    "events": [{"details_as_keywords": {"path_match": "details.*", "mapping": dict(KEYWORD)}}],
+}
+
+
+def mapping_for(kind: str, english: bool) -> dict[str, Any]:
+    """The full `mappings` body for an index kind, with a hash of itself in `_meta` for drift checks."""
+    body: dict[str, Any] = {
+        # feed state is written by the poller's store, which may add fields: map them rather than drop them
+        "dynamic": "true" if kind == "feeds" else "false",
+        "properties": PROPERTIES[kind](english),
+    }
+    if kind in _DYNAMIC_TEMPLATES:
+        body["dynamic"] = "false"
+        body["dynamic_templates"] = _DYNAMIC_TEMPLATES[kind]
+        # dynamic templates only apply under a dynamic object
+        body["properties"]["details"] = {"type": "object", "dynamic": "true"}
+    body["_meta"] = {"newswatch_kind": kind, "mapping_version": MAPPING_VERSION,
+                     "mapping_hash": mapping_hash(body["properties"])}
+    return body
+
+
+def mapping_hash(properties: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(properties, sort_keys=True).encode()).hexdigest()[:16]

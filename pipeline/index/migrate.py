@@ -1,0 +1,198 @@
+"""Migrations: copy an index into the next version (built from the current templates) and flip the alias.
+
+The copy uses `_reindex` when the cluster has it, else a client-side scan + bulk. The old index is made
+read-only during the copy (writers get a retryable error instead of writing where the copy cannot see
+it); counts are compared before the alias moves, in one atomic `_aliases` call.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from elasticsearch import ApiError, Elasticsearch, helpers
+
+from pipeline.config import Settings, load_settings
+from pipeline.index.derive import flatten_properties
+from pipeline.index.errors import MigrationError
+from pipeline.index.features import ClusterFeatures, detect_features
+from pipeline.index.mappings import mapping_for
+from pipeline.index.names import KINDS, ROLLOVER_KINDS, IndexNames
+from pipeline.index.setup import alias_targets, create_version, setup_indices
+from pipeline.index.transport import unavailable
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class MigrationResult:
+    kind: str
+    alias: str
+    source: list[str]
+    target: str
+    copied: int
+    method: str
+    seconds: float
+    deleted_old: bool = False
+
+
+def _all_versions(es: Elasticsearch, names: IndexNames, kind: str) -> list[tuple[int, str]]:
+    try:
+        indices = es.indices.get(index=names.pattern(kind), expand_wildcards="all").body
+    except ApiError as exc:
+        if exc.meta.status == 404:
+            return []
+        raise
+    found = [(names.version_of(kind, i), i) for i in indices]
+    return sorted((v, i) for v, i in found if v is not None)
+
+
+def _set_write_block(es: Elasticsearch, indices: list[str], blocked: bool) -> None:
+    es.indices.put_settings(index=",".join(indices), settings={"index": {"blocks": {"write": blocked}}})
+
+
+def _copy(es: Elasticsearch, source: str, dest: str, features: ClusterFeatures) -> tuple[int, str]:
+    if features.reindex:
+        resp = es.reindex(source={"index": source}, dest={"index": dest}, wait_for_completion=True,
+                          refresh=True)
+        if resp.get("failures"):
+            raise MigrationError(f"_reindex {source} -> {dest} reported failures: {resp['failures'][:3]}")
+        return int(resp.get("total", 0)), "_reindex"
+    copied = 0
+    failures: list[str] = []
+    docs = helpers.scan(es, index=source, query={"query": {"match_all": {}}}, size=1000)
+    actions = ({"_op_type": "index", "_index": dest, "_id": d["_id"], "_source": d["_source"]} for d in docs)
+    for ok, info in helpers.streaming_bulk(es, actions, chunk_size=500, raise_on_error=False,
+                                           raise_on_exception=False, max_retries=3, initial_backoff=0.5,
+                                           retry_on_status=(429, 502, 503, 504)):
+        if ok:
+            copied += 1
+        else:
+            (_, item), = info.items()
+            failures.append(f"{item.get('_id')}: {item.get('error')}")
+    if failures:
+        raise MigrationError(f"{len(failures)} document(s) could not be copied into {dest}: {failures[:3]}")
+    es.indices.refresh(index=dest)
+    return copied, "scan+bulk (no _reindex on this cluster)"
+
+
+def adopt_plain_index(es: Elasticsearch, names: IndexNames, kind: str, features: ClusterFeatures) -> str:
+    """A plain index sits where the alias belongs (written before setup ran): copy it into v1, swap it for
+    the alias atomically, and return the new index name."""
+    alias = names.alias(kind)
+    target = create_version(es, names, kind, 1, with_alias=False)
+    log.warning("%s is a plain index, not an alias; moving its documents into %s", alias, target)
+    _set_write_block(es, [alias], True)
+    try:
+        es.indices.refresh(index=alias)
+        copied, method = _copy(es, alias, target, features)
+    except Exception:
+        _set_write_block(es, [alias], False)
+        raise
+    add: dict[str, Any] = {"index": target, "alias": alias}
+    if kind in ROLLOVER_KINDS:
+        add["is_write_index"] = True
+    es.indices.update_aliases(actions=[{"remove_index": {"index": alias}}, {"add": add}])
+    log.warning("adopted %s: %d document(s) copied with %s", alias, copied, method)
+    return target
+
+
+def migrate(es: Elasticsearch, settings: Settings | None = None, kinds: list[str] | None = None, *,
+            delete_old: bool = False) -> list[MigrationResult]:
+    settings = settings or load_settings()
+    names = IndexNames(settings.index_prefix)
+    try:
+        setup_indices(es, settings)
+        features = detect_features(es)
+        return [_migrate_one(es, names, kind, features, delete_old) for kind in (kinds or list(KINDS))]
+    except Exception as exc:
+        if (err := unavailable(exc, es)) is not None:
+            raise err from exc
+        raise
+
+
+def _migrate_one(es: Elasticsearch, names: IndexNames, kind: str, features: ClusterFeatures,
+                 delete_old: bool) -> MigrationResult:
+    started = time.monotonic()
+    alias = names.alias(kind)
+    sources = alias_targets(es, alias)
+    versions = _all_versions(es, names, kind)
+    next_version = (max(v for v, _ in versions) if versions else 0) + 1
+    target = create_version(es, names, kind, next_version, with_alias=False)
+    _set_write_block(es, sources, True)
+    try:
+        es.indices.refresh(index=alias)
+        expected = int(es.count(index=alias)["count"])
+        copied, method = _copy(es, alias, target, features)
+        actual = int(es.count(index=target)["count"])
+        if actual != expected:
+            raise MigrationError(f"{target} has {actual} document(s), {alias} had {expected}; alias not moved")
+    except Exception:
+        _set_write_block(es, sources, False)
+        raise
+    add: dict[str, Any] = {"index": target, "alias": alias}
+    if kind in ROLLOVER_KINDS:
+        add["is_write_index"] = True
+    actions: list[dict[str, Any]] = [{"remove": {"index": s, "alias": alias}} for s in sources]
+    actions.append({"add": add})
+    es.indices.update_aliases(actions=actions)
+    log.info("%s now points at %s (%d document(s), %s)", alias, target, copied, method)
+    if delete_old and sources:
+        es.indices.delete(index=",".join(sources))
+    return MigrationResult(kind, alias, sources, target, copied, method, time.monotonic() - started,
+                           deleted_old=delete_old and bool(sources))
+
+
+@dataclass
+class IndexStatus:
+    kind: str
+    alias: str
+    current: list[str]
+    versions: dict[str, int] = field(default_factory=dict)  # index -> doc count
+    docs: int = 0
+    template: bool = False
+    missing_fields: dict[str, str] = field(default_factory=dict)
+    wrong_type: dict[str, str] = field(default_factory=dict)  # field -> "live (expected)"
+    extra_fields: list[str] = field(default_factory=list)
+
+    @property
+    def drift(self) -> bool:
+        return bool(self.missing_fields or self.wrong_type)
+
+
+def mapping_drift(expected: dict[str, Any], live: dict[str, Any]
+                  ) -> tuple[dict[str, str], dict[str, str], list[str]]:
+    """(missing, wrong type, extra) between an expected and a live `properties` tree."""
+    want, have = flatten_properties(expected), flatten_properties(live)
+    missing = {f: t for f, t in want.items() if f not in have}
+    wrong = {f: f"{have[f]} (expected {t})" for f, t in want.items() if f in have and have[f] != t}
+    extra = sorted(f for f in have if f not in want)
+    return missing, wrong, extra
+
+
+def index_status(es: Elasticsearch, settings: Settings | None = None) -> list[IndexStatus]:
+    settings = settings or load_settings()
+    names = IndexNames(settings.index_prefix)
+    try:
+        features = detect_features(es)
+        out: list[IndexStatus] = []
+        for kind in KINDS:
+            alias = names.alias(kind)
+            status = IndexStatus(kind, alias, alias_targets(es, alias))
+            status.template = bool(es.indices.exists_index_template(name=names.template(kind)))
+            for _, index in _all_versions(es, names, kind):
+                status.versions[index] = int(es.count(index=index)["count"])
+            status.docs = sum(status.versions.get(i, 0) for i in status.current)
+            if status.current:
+                live = es.indices.get_mapping(index=status.current[-1]).body
+                props = next(iter(live.values()))["mappings"].get("properties", {})
+                expected = mapping_for(kind, features.english_analyzer)["properties"]
+                status.missing_fields, status.wrong_type, status.extra_fields = mapping_drift(expected, props)
+            out.append(status)
+        return out
+    except Exception as exc:
+        if (err := unavailable(exc, es)) is not None:
+            raise err from exc
+        raise

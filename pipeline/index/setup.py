@@ -1,0 +1,179 @@
+"""Create component templates, index templates, the ILM policy, the indices and their aliases. Idempotent.
+
+Layout per kind (articles, claims, feeds, events):
+    component template  <prefix>-settings            shards, replicas (shared)
+    component template  <prefix>-<kind>-mappings     derived from the records
+    component template  <prefix>-events-lifecycle    ILM policy + rollover alias (events, ILM clusters only)
+    index template      <prefix>-<kind>-template     pattern <prefix>-<kind>-v*
+    index               <prefix>-<kind>-v1           (events: <prefix>-events-v1-000001)
+    alias               <prefix>-<kind>              -> the current version
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from elasticsearch import ApiError, Elasticsearch
+
+from pipeline.config import Settings, load_settings
+from pipeline.index.errors import IndexSetupError
+from pipeline.index.features import ClusterFeatures, detect_features
+from pipeline.index.mappings import MAPPING_VERSION, mapping_for
+from pipeline.index.names import KINDS, ROLLOVER_KINDS, IndexNames
+from pipeline.index.transport import unavailable
+
+log = logging.getLogger(__name__)
+
+TEMPLATE_PRIORITY = 500
+
+
+@dataclass
+class SetupReport:
+    features: ClusterFeatures
+    created: list[str] = field(default_factory=list)
+    adopted: list[str] = field(default_factory=list)
+    mapping_updated: list[str] = field(default_factory=list)
+    drift: dict[str, str] = field(default_factory=dict)
+    ilm: str = ""
+
+
+def names_for(settings: Settings | None = None) -> IndexNames:
+    return IndexNames((settings or load_settings()).index_prefix)
+
+
+def ilm_policy_body(settings: Settings) -> dict[str, Any]:
+    return {
+        "phases": {
+            "hot": {"actions": {"rollover": {"max_primary_shard_size": settings.ilm_rollover_max_size,
+                                             "max_age": settings.ilm_rollover_max_age}}},
+            "delete": {"min_age": f"{settings.events_retention_days}d", "actions": {"delete": {}}},
+        },
+        "_meta": {"managed_by": "newswatch"},
+    }
+
+
+def template_bodies(names: IndexNames, features: ClusterFeatures, settings: Settings
+                    ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """(component templates, index templates) by name; pure, so it is unit-testable."""
+    english = features.english_analyzer
+    shared = names.shared_settings
+    components: dict[str, dict[str, Any]] = {
+        shared: {"template": {"settings": {"index": {"number_of_shards": 1, "auto_expand_replicas": "0-1"}}},
+                 "_meta": {"managed_by": "newswatch"}},
+    }
+    templates: dict[str, dict[str, Any]] = {}
+    for kind in KINDS:
+        parts = [shared]
+        mappings = names.component(kind, "mappings")
+        components[mappings] = {"template": {"mappings": mapping_for(kind, english)},
+                                "_meta": {"managed_by": "newswatch", "mapping_version": MAPPING_VERSION}}
+        parts.append(mappings)
+        if kind in ROLLOVER_KINDS and features.ilm:
+            lifecycle = names.component(kind, "lifecycle")
+            components[lifecycle] = {"template": {"settings": {"index": {"lifecycle": {
+                "name": names.ilm_policy(kind), "rollover_alias": names.alias(kind)}}}},
+                "_meta": {"managed_by": "newswatch"}}
+            parts.append(lifecycle)
+        templates[names.template(kind)] = {
+            "index_patterns": [names.pattern(kind)], "composed_of": parts, "priority": TEMPLATE_PRIORITY,
+            "_meta": {"managed_by": "newswatch", "kind": kind, "mapping_version": MAPPING_VERSION},
+        }
+    return components, templates
+
+
+def _put_templates(es: Elasticsearch, names: IndexNames, features: ClusterFeatures, settings: Settings,
+                   report: SetupReport) -> None:
+    if features.ilm:
+        for kind in ROLLOVER_KINDS:
+            es.ilm.put_lifecycle(name=names.ilm_policy(kind), policy=ilm_policy_body(settings))
+        report.ilm = (f"policy attached to events: rollover at {settings.ilm_rollover_max_size} or "
+                      f"{settings.ilm_rollover_max_age}, delete after {settings.events_retention_days}d")
+    else:
+        report.ilm = f"skipped: cluster has no ILM ({features.reasons.get('ilm', 'not detected')})"
+        log.info("ILM %s", report.ilm)
+    components, templates = template_bodies(names, features, settings)
+    for name, body in components.items():
+        es.cluster.put_component_template(name=name, **body)
+    for name, body in templates.items():
+        es.indices.put_index_template(name=name, **body)
+
+
+def alias_targets(es: Elasticsearch, alias: str) -> list[str]:
+    """Concrete indices behind `alias` (empty when the alias does not exist)."""
+    try:
+        return sorted(es.indices.get_alias(name=alias).body)
+    except ApiError as exc:
+        if exc.meta.status == 404:
+            return []
+        raise
+
+
+def create_version(es: Elasticsearch, names: IndexNames, kind: str, version: int, *, with_alias: bool) -> str:
+    index = names.concrete(kind, version)
+    aliases: dict[str, Any] = {}
+    if with_alias:
+        aliases[names.alias(kind)] = {"is_write_index": True} if kind in ROLLOVER_KINDS else {}
+    try:
+        es.indices.create(index=index, aliases=aliases or None)
+    except ApiError as exc:
+        if exc.meta.status == 400 and "resource_already_exists" in str(exc):
+            return index
+        raise
+    return index
+
+
+def _update_live_mapping(es: Elasticsearch, names: IndexNames, kind: str, english: bool,
+                         report: SetupReport) -> None:
+    """Additive mapping changes go straight onto the live index; conflicting ones need a migration."""
+    body = mapping_for(kind, english)
+    alias = names.alias(kind)
+    try:
+        live = es.indices.get_mapping(index=alias).body
+    except ApiError:
+        return
+    if all(m.get("mappings", {}).get("_meta", {}).get("mapping_hash") == body["_meta"]["mapping_hash"]
+           for m in live.values()):
+        return
+    try:
+        es.indices.put_mapping(index=alias, **{k: v for k, v in body.items()})
+        report.mapping_updated.append(alias)
+        log.info("updated the mapping of %s in place (additive change)", alias)
+    except ApiError as exc:
+        report.drift[alias] = str(exc)
+        log.warning("mapping of %s differs from the code and cannot be updated in place (%s); "
+                    "run `newswatch index migrate`", alias, exc)
+
+
+def setup_indices(es: Elasticsearch, settings: Settings | None = None) -> SetupReport:
+    settings = settings or load_settings()
+    names = names_for(settings)
+    try:
+        features = detect_features(es)
+        report = SetupReport(features=features)
+        _put_templates(es, names, features, settings)
+        for kind in KINDS:
+            alias = names.alias(kind)
+            if alias_targets(es, alias):
+                _update_live_mapping(es, names, kind, features.english_analyzer, report)
+                continue
+            if es.indices.exists(index=alias):
+                from pipeline.index.migrate import adopt_plain_index
+
+                report.adopted.append(adopt_plain_index(es, names, kind, features))
+                continue
+            report.created.append(create_version(es, names, kind, 1, with_alias=True))
+            log.info("created %s -> %s", alias, report.created[-1])
+    except ApiError as exc:
+        raise IndexSetupError(f"Elasticsearch refused the index setup: {exc}") from exc
+    except Exception as exc:
+        if (err := unavailable(exc, es)) is not None:
+            raise err from exc
+        raise
+    return report
+
+
+def ensure_indices(es: Elasticsearch, settings: Settings | None = None) -> None:
+    """Templates, ILM policy (when supported), indices and aliases; safe to call before every run."""
+    setup_indices(es, settings)

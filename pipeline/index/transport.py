@@ -1,0 +1,32 @@
+"""Translate the client's transport errors into ClusterUnavailable at the index layer's boundary."""
+
+from __future__ import annotations
+
+from elastic_transport import ConnectionError as TransportConnectionError
+from elastic_transport import ConnectionTimeout
+from elasticsearch import Elasticsearch
+
+from pipeline.index.errors import ClusterUnavailable
+
+
+def cluster_url(es: Elasticsearch) -> str:
+    try:
+        return ", ".join(node.base_url for node in es.transport.node_pool.all())
+    except Exception:  # noqa: BLE001 - only used in messages
+        return "?"
+
+
+def unavailable(exc: BaseException, es: Elasticsearch, *, indexed_ids: list[str] | None = None,
+                pending_ids: list[str] | None = None) -> ClusterUnavailable | None:
+    """A ClusterUnavailable for connection-level failures, or None when `exc` is something else."""
+    if isinstance(exc, ClusterUnavailable):
+        return exc
+    if isinstance(exc, TransportConnectionError | ConnectionTimeout):
+        url = cluster_url(es)
+        kind = "timed out" if isinstance(exc, ConnectionTimeout) else "is unreachable"
+        return ClusterUnavailable(
+            f"Elasticsearch at {url} {kind} ({type(exc).__name__}: {exc}); nothing was dropped, "
+            "retry the batch later (ids are deterministic, so re-sending is safe)",
+            url=url, indexed_ids=indexed_ids, pending_ids=pending_ids,
+        )
+    return None
