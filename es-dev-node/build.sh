@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Builds the embedded Elasticsearch dev node (target/es-dev-node.jar + target/lib/*), idempotently:
+# skipped when the sources, pom.xml and the chosen JDK have not changed since the last build.
+# Writes target/java-home, which pipeline/devnode.py uses to run the node with the same JDK.
+#   JAVA_HOME=...   use this JDK (must be 21+; Elasticsearch 9 needs it)
+#   MAVEN_ARGS=...  extra Maven arguments, e.g. -Dmaven.repo.local=/tmp/m2-cold
+set -euo pipefail
+cd "$(dirname "$0")"
+
+MIN_JAVA=21
+
+java_feature() {  # prints the feature version of "$1/bin/java", or nothing
+    "$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p'
+}
+
+pick_java_home() {
+    local candidates=()
+    [ -n "${JAVA_HOME:-}" ] && candidates+=("$JAVA_HOME")
+    candidates+=(/usr/lib/jvm/temurin-25-jdk-amd64)
+    for d in /usr/lib/jvm/*; do candidates+=("$d"); done
+    if command -v java >/dev/null 2>&1; then
+        candidates+=("$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")")
+    fi
+    local c v
+    for c in "${candidates[@]}"; do
+        [ -x "$c/bin/java" ] && [ -x "$c/bin/javac" ] || continue
+        v=$(java_feature "$c")
+        if [ -n "$v" ] && [ "$v" -ge "$MIN_JAVA" ]; then
+            echo "$c"
+            return 0
+        fi
+    done
+    return 1
+}
+
+if ! JAVA_HOME=$(pick_java_home); then
+    echo "es-dev-node/build.sh: no JDK $MIN_JAVA+ found (set JAVA_HOME); Elasticsearch 9 needs Java $MIN_JAVA or newer" >&2
+    exit 1
+fi
+export JAVA_HOME
+if ! command -v mvn >/dev/null 2>&1; then
+    echo "es-dev-node/build.sh: Maven (mvn) is not installed" >&2
+    exit 1
+fi
+
+stamp=target/.build-stamp
+want=$( { cat pom.xml build.sh; find src -type f | LC_ALL=C sort | xargs cat; echo "$JAVA_HOME"; } | sha256sum | cut -d' ' -f1)
+if [ -f target/es-dev-node.jar ] && [ -d target/lib ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+    exit 0
+fi
+
+echo "es-dev-node: building with $("$JAVA_HOME/bin/java" -version 2>&1 | head -1) (JAVA_HOME=$JAVA_HOME)"
+start=$(date +%s)
+rm -rf target/lib
+# shellcheck disable=SC2086
+mvn -q -B -Dstyle.color=never ${MAVEN_ARGS:-} package 2>&1 | grep -v -e 'sun\.misc\.Unsafe' -e 'WARNING: Please consider' -e 'terminally deprecated' -e 'will be removed in a future release' || true
+if [ ! -f target/es-dev-node.jar ] || [ ! -f target/lib/elasticsearch-"$(sed -n 's:.*<elasticsearch.version>\(.*\)</elasticsearch.version>.*:\1:p' pom.xml)".jar ]; then
+    echo "es-dev-node/build.sh: Maven build failed" >&2
+    exit 1
+fi
+echo "$JAVA_HOME" > target/java-home
+echo "$want" > "$stamp"
+echo "es-dev-node: built in $(( $(date +%s) - start ))s"

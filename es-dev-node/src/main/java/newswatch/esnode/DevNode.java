@@ -1,0 +1,176 @@
+package newswatch.esnode;
+
+import org.elasticsearch.cluster.ClusterName;
+import org.elasticsearch.cluster.routing.allocation.DiskThresholdSettings;
+import org.elasticsearch.common.logging.LogConfigurator;
+import org.elasticsearch.common.settings.Settings;
+import org.elasticsearch.common.transport.TransportAddress;
+import org.elasticsearch.discovery.DiscoveryModule;
+import org.elasticsearch.env.Environment;
+import org.elasticsearch.http.HttpServerTransport;
+import org.elasticsearch.indices.breaker.HierarchyCircuitBreakerService;
+import org.elasticsearch.node.ClasspathNode;
+import org.elasticsearch.node.Node;
+import org.elasticsearch.transport.netty4.Netty4Plugin;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Starts a single-node Elasticsearch in this JVM, HTTP over Netty4, and runs until SIGTERM/SIGINT.
+ *
+ * <pre>java -cp 'target/es-dev-node.jar:target/lib/*' newswatch.esnode.DevNode --data-dir DIR [--port 9200] [--host 127.0.0.1]</pre>
+ *
+ * Exit codes: 0 clean stop, 2 bad arguments, 3 port already taken, 1 failed to start.
+ */
+public final class DevNode {
+    static final int EXIT_USAGE = 2;
+    static final int EXIT_PORT_TAKEN = 3;
+
+    private DevNode() {}
+
+    public static void main(String[] args) throws Exception {
+        Options options;
+        try {
+            options = Options.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("es-dev-node: " + e.getMessage());
+            System.err.println(Options.USAGE);
+            System.exit(EXIT_USAGE);
+            return;
+        }
+        String taken = portTaken(options.host, options.port);
+        if (taken != null) {
+            System.err.println(
+                "es-dev-node: cannot start: port " + options.port + " on " + options.host + " is already in use (" + taken
+                    + "). Stop whatever listens there, or choose another port."
+            );
+            System.exit(EXIT_PORT_TAKEN);
+            return;
+        }
+        Path home = options.dataDir.toAbsolutePath();
+        Files.createDirectories(home.resolve("config"));
+        Files.createDirectories(home.resolve("data"));
+        Files.createDirectories(home.resolve("logs"));
+
+        long started = System.nanoTime();
+        // ES logs through its own facade; point it at log4j, configured by log4j2.properties on the classpath.
+        LogConfigurator.configureESLogging();
+        LogConfigurator.setNodeName(options.nodeName);
+        Node node;
+        try {
+            node = new ClasspathNode(settings(options, home), List.of(Netty4Plugin.class, RootPlugin.class));
+            node.start();
+        } catch (Exception e) {
+            System.err.println("es-dev-node: failed to start: " + e);
+            e.printStackTrace();
+            System.exit(1);
+            return;
+        }
+        TransportAddress http = node.injector().getInstance(HttpServerTransport.class).boundAddress().publishAddress();
+        System.out.printf(
+            "es-dev-node: started Elasticsearch %s at http://%s in %d ms (data: %s, pid %d)%n",
+            org.elasticsearch.Build.current().qualifiedVersion(),
+            http,
+            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started),
+            home,
+            ProcessHandle.current().pid()
+        );
+        System.out.flush();
+
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            System.out.println("es-dev-node: stopping");
+            try {
+                node.prepareForClose();
+                node.close();
+                if (node.awaitClose(30, TimeUnit.SECONDS) == false) {
+                    System.err.println("es-dev-node: node did not close within 30s");
+                }
+                System.out.println("es-dev-node: stopped");
+            } catch (IOException | InterruptedException e) {
+                System.err.println("es-dev-node: error while stopping: " + e);
+            } finally {
+                stopped.countDown();
+                System.out.flush();
+            }
+        }, "es-dev-node-shutdown"));
+        stopped.await();
+    }
+
+    static Settings settings(Options options, Path home) {
+        return Settings.builder()
+            .put(ClusterName.CLUSTER_NAME_SETTING.getKey(), options.clusterName)
+            .put(Node.NODE_NAME_SETTING.getKey(), options.nodeName)
+            .put(Environment.PATH_HOME_SETTING.getKey(), home.toString())
+            .putList(Environment.PATH_DATA_SETTING.getKey(), home.resolve("data").toString())
+            .put(Environment.PATH_LOGS_SETTING.getKey(), home.resolve("logs").toString())
+            .put("network.host", options.host)
+            .put("http.port", options.port)
+            .put(DiscoveryModule.DISCOVERY_TYPE_SETTING.getKey(), DiscoveryModule.SINGLE_NODE_DISCOVERY_TYPE)
+            // the heap is small; the real-memory breaker would trip on ordinary GC pressure
+            .put(HierarchyCircuitBreakerService.USE_REAL_MEMORY_USAGE_SETTING.getKey(), false)
+            // a nearly full developer disk must not turn indices read-only
+            .put(DiskThresholdSettings.CLUSTER_ROUTING_ALLOCATION_DISK_THRESHOLD_ENABLED_SETTING.getKey(), false)
+            .build();
+    }
+
+    /** Returns why host:port cannot be bound, or null when it is free. */
+    static String portTaken(String host, int port) {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.setReuseAddress(false);
+            socket.bind(new InetSocketAddress(InetAddress.getByName(host), port));
+            return null;
+        } catch (IOException e) {
+            return e.getMessage();
+        }
+    }
+
+    record Options(Path dataDir, String host, int port, String clusterName, String nodeName) {
+        static final String USAGE =
+            "usage: DevNode --data-dir DIR [--host 127.0.0.1] [--port 9200] [--cluster-name newswatch-dev] [--node-name newswatch-dev-node]";
+
+        static Options parse(String[] args) {
+            Path dataDir = null;
+            String host = "127.0.0.1";
+            int port = 9200;
+            String clusterName = "newswatch-dev";
+            String nodeName = "newswatch-dev-node";
+            for (int i = 0; i < args.length; i++) {
+                String flag = args[i];
+                if (i + 1 >= args.length) {
+                    throw new IllegalArgumentException("missing value for " + flag);
+                }
+                String value = args[++i];
+                switch (flag) {
+                    case "--data-dir" -> dataDir = Path.of(value);
+                    case "--host" -> host = value;
+                    case "--port" -> {
+                        try {
+                            port = Integer.parseInt(value);
+                        } catch (NumberFormatException e) {
+                            throw new IllegalArgumentException("--port must be a number, got " + value);
+                        }
+                        if (port < 1 || port > 65535) {
+                            throw new IllegalArgumentException("--port must be 1-65535, got " + value);
+                        }
+                    }
+                    case "--cluster-name" -> clusterName = value;
+                    case "--node-name" -> nodeName = value;
+                    default -> throw new IllegalArgumentException("unknown option " + flag);
+                }
+            }
+            if (dataDir == null) {
+                throw new IllegalArgumentException("--data-dir is required");
+            }
+            return new Options(dataDir, host, port, clusterName, nodeName);
+        }
+    }
+}
