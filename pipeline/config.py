@@ -28,6 +28,10 @@ class Settings:
     es_ca_certs: str | None = None
     es_verify_certs: bool = True
     es_request_timeout: float = 30.0
+    # embedded dev node (`newswatch es start`): folder ("" = <data_dir>/es-node), port, JVM heap
+    es_node_dir: str = ""
+    es_node_port: int = 9200
+    es_node_heap: str = "512m"
     index_prefix: str = "newswatch"
     # index lifecycle (applied where the cluster has ILM): events roll over by size/age, then expire
     ilm_rollover_max_size: str = "10gb"
