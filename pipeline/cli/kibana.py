@@ -1,16 +1,67 @@
-"""`newswatch kibana` (not implemented yet)."""
+"""`newswatch kibana export|import`: regenerate kibana/saved_objects.ndjson, or load it into Kibana."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+
+from pipeline.config import REPO_ROOT
+
+DEFAULT_FILE = REPO_ROOT / "kibana" / "saved_objects.ndjson"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("kibana", help="(not implemented yet)")
-    p.set_defaults(handler=_run)
+    p = sub.add_parser("kibana", help="export or import the Kibana saved objects (data views, searches, dashboard)")
+    ksub = p.add_subparsers(dest="kibana_command", required=True, metavar="ACTION")
+    e = ksub.add_parser("export", help="regenerate the saved objects NDJSON from pipeline/kibana")
+    e.add_argument("--out", type=Path, default=DEFAULT_FILE, help=f"output file (default {DEFAULT_FILE})")
+    e.add_argument("--check", action="store_true", help="exit 1 if the file is not current; write nothing")
+    e.set_defaults(handler=_export)
+    i = ksub.add_parser("import", help="import the saved objects through Kibana's saved objects API")
+    i.add_argument("--url", help="Kibana URL (default: NEWSWATCH_KIBANA_URL)")
+    i.add_argument("--file", type=Path, help="NDJSON to import (default: generated from the definitions)")
+    i.add_argument("--no-overwrite", action="store_true", help="keep objects that already exist")
+    i.set_defaults(handler=_import)
 
 
-def _run(args: argparse.Namespace) -> int:
-    print("newswatch kibana: not implemented yet", file=sys.stderr)
-    return 2
+def _generated() -> str:
+    from pipeline.config import load_settings
+    from pipeline.kibana.objects import build_saved_objects, to_ndjson
+
+    return to_ndjson(build_saved_objects(load_settings().index_prefix))
+
+
+def _export(args: argparse.Namespace) -> int:
+    from pipeline.config import load_settings
+    from pipeline.kibana.objects import build_saved_objects, to_ndjson
+
+    text = to_ndjson(build_saved_objects(load_settings().index_prefix))
+    current = args.out.read_text(encoding="utf-8") if args.out.exists() else None
+    if args.check:
+        if current != text:
+            print(f"{args.out} is out of date: run `newswatch kibana export`", file=sys.stderr)
+            return 1
+        print(f"{args.out} is current")
+        return 0
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text, encoding="utf-8")
+    print(f"wrote {text.count(chr(10))} saved object(s) to {args.out}")
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from pipeline.config import load_settings
+    from pipeline.kibana.client import KibanaImportError, import_saved_objects
+
+    settings = load_settings()
+    text = args.file.read_text(encoding="utf-8") if args.file else _generated()
+    try:
+        result = import_saved_objects(text, settings, args.url, overwrite=not args.no_overwrite)
+    except KibanaImportError as exc:
+        print(f"newswatch kibana import: {exc}", file=sys.stderr)
+        return 1
+    print(f"imported {result.success_count} saved object(s) into {args.url or settings.kibana_url}")
+    for error in result.errors:
+        print(f"  error: {error}", file=sys.stderr)
+    return 0 if result.success and not result.errors else 1

@@ -1,16 +1,101 @@
-"""`newswatch search` (not implemented yet)."""
+"""`newswatch search QUERY [--entity NAME] [--speaker NAME] [--certainty L] [--site S] [--since D] [--until D]
+[--claims] [--json]`: articles (or claims) with highlights, matching claims and facets."""
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+from datetime import UTC, datetime
+from typing import Any
+
+
+def _date(value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date: {value!r} (use YYYY-MM-DD or an ISO timestamp)") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("search", help="(not implemented yet)")
+    p = sub.add_parser("search", help="search articles or claims by text, entity, speaker and certainty")
+    p.add_argument("query", nargs="*", help="query text (Lucene syntax: AND/OR/NOT, \"phrases\", field:value)")
+    p.add_argument("--entity", action="append", default=[], metavar="NAME",
+                   help="only articles mentioning this entity (aliases resolve: DPRK = North Korea); repeatable")
+    p.add_argument("--speaker", action="append", default=[], metavar="NAME", help="claims by this speaker; repeatable")
+    p.add_argument("--certainty", choices=["low", "medium", "high"], help="claims with this certainty")
+    p.add_argument("--site", action="append", default=[], metavar="S", help="site name or domain; repeatable")
+    p.add_argument("--since", type=_date, metavar="DATE", help="published on or after (YYYY-MM-DD)")
+    p.add_argument("--until", type=_date, metavar="DATE", help="published on or before (YYYY-MM-DD)")
+    p.add_argument("--claims", action="store_true", help="search claims instead of articles")
+    p.add_argument("--size", type=int, default=10, help="number of results (default 10)")
+    p.add_argument("--no-facets", action="store_true", help="skip the facets")
+    p.add_argument("--json", action="store_true", help="print the response as JSON")
     p.set_defaults(handler=_run)
 
 
+def _plain(fragment: str, tty: bool) -> str:
+    fragment = re.sub(r"\s+", " ", fragment).strip()
+    if tty:
+        return fragment.replace("<em>", "\033[1m").replace("</em>", "\033[0m")
+    return fragment.replace("<em>", "[").replace("</em>", "]")
+
+
+def _facet_line(name: str, buckets: list[Any]) -> str:
+    return f"  {name}: " + ", ".join(f"{b.key} ({b.count})" for b in buckets)
+
+
+def _claim_line(c: Any, tty: bool) -> str:
+    who = c.speaker or "unattributed"
+    text = _plain(c.highlight or c.text, tty)
+    if len(text) > 240:
+        text = text[:237] + "..."
+    return f"    - {who} [{c.certainty or '?'}]: {text}"
+
+
 def _run(args: argparse.Namespace) -> int:
-    print("newswatch search: not implemented yet", file=sys.stderr)
-    return 2
+    from pipeline.config import load_settings
+    from pipeline.es import client_from_settings
+    from pipeline.index.errors import ClusterUnavailable
+    from pipeline.search.api import search
+    from pipeline.search.query import SearchError, SearchQuery
+
+    settings = load_settings()
+    try:
+        query = SearchQuery(text=" ".join(args.query), entities=args.entity, speakers=args.speaker,
+                            certainty=args.certainty, sites=args.site, since=args.since, until=args.until,
+                            claims=args.claims, size=max(0, min(args.size, 500)), facets=not args.no_facets)
+        resp = search(client_from_settings(settings), query, settings)
+    except SearchError as exc:
+        print(f"newswatch search: {exc}", file=sys.stderr)
+        return 2
+    except ClusterUnavailable as exc:
+        print(f"newswatch search: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(resp.model_dump_json(indent=2))
+        return 0
+    tty = sys.stdout.isatty()
+    for name, ids in resp.resolved.items():
+        if ids and len(ids) == 1:
+            print(f"({name} -> {ids[0]})")
+    print(f"{resp.total} {resp.mode} matched ({resp.took_ms} ms)")
+    if resp.mode == "claims":
+        for c in resp.claims:
+            print(_claim_line(c, tty).lstrip())
+            print(f"      {c.title or ''}  {c.site or ''}  {c.published_at.date() if c.published_at else ''}  {c.url or ''}")
+    for hit in resp.articles:
+        date = hit.published_at.date().isoformat() if hit.published_at else "undated"
+        print(f"\n* {hit.title or '(untitled)'}  [{hit.site or '?'}, {date}]")
+        print(f"  {hit.url}")
+        for fragment in (hit.highlights.get("text") or hit.highlights.get("title") or [])[:2]:
+            print(f"  ...{_plain(fragment, tty)}...")
+        for c in hit.claims:
+            print(_claim_line(c, tty))
+    if resp.facets:
+        print("\nfacets:")
+        for name, buckets in resp.facets.items():
+            if buckets:
+                print(_facet_line(name, buckets))
+    return 0

@@ -1,0 +1,163 @@
+"""Search articles or claims: `search(es, SearchQuery) -> SearchResponse`, used by the CLI and by Python callers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from elasticsearch import ApiError, Elasticsearch
+from pydantic import BaseModel, Field
+
+from pipeline.config import Settings, load_settings
+from pipeline.index.features import detect_features
+from pipeline.index.names import IndexNames
+from pipeline.index.transport import unavailable
+from pipeline.search.query import SearchError, SearchQuery, article_request, claim_request, resolve_ids
+
+
+class Bucket(BaseModel):
+    key: str
+    count: int
+
+
+class ClaimHit(BaseModel):
+    claim_id: str = ""
+    article_id: str = ""
+    text: str
+    highlight: str | None = None
+    kind: str = ""
+    speaker: str | None = None
+    speaker_id: str | None = None
+    certainty: str | None = None
+    checkworthiness: float | None = None
+    about: list[str] = Field(default_factory=list)
+    title: str | None = None
+    url: str | None = None
+    site: str | None = None
+    published_at: datetime | None = None
+    score: float | None = None
+
+
+class ArticleHit(BaseModel):
+    article_id: str
+    score: float | None = None
+    title: str | None = None
+    url: str | None = None
+    site: str | None = None
+    published_at: datetime | None = None
+    persons: list[str] = Field(default_factory=list)
+    organizations: list[str] = Field(default_factory=list)
+    places: list[str] = Field(default_factory=list)
+    highlights: dict[str, list[str]] = Field(default_factory=dict)
+    claims: list[ClaimHit] = Field(default_factory=list)
+
+
+class SearchResponse(BaseModel):
+    mode: Literal["articles", "claims"]
+    total: int
+    took_ms: int = 0
+    articles: list[ArticleHit] = Field(default_factory=list)
+    claims: list[ClaimHit] = Field(default_factory=list)
+    facets: dict[str, list[Bucket]] = Field(default_factory=dict)
+    resolved: dict[str, list[str]] = Field(default_factory=dict)
+
+
+def _bad_request_message(exc: ApiError) -> str:
+    body = exc.body if isinstance(exc.body, dict) else {}
+    err = body.get("error", {}) if isinstance(body.get("error"), dict) else {}
+    parts: list[str] = []
+    for cause in err.get("root_cause", [])[:1] + err.get("failed_shards", [{}])[:1]:
+        reason = cause.get("reason") if isinstance(cause, dict) else None
+        if isinstance(reason, dict):
+            reason = reason.get("caused_by", {}).get("reason") or reason.get("reason")
+        if reason:
+            parts.append(str(reason))
+    caused = err.get("caused_by", {})
+    while isinstance(caused, dict) and caused:
+        parts.append(str(caused.get("reason", "")))
+        caused = caused.get("caused_by", {})
+    text = "; ".join(dict.fromkeys(p for p in parts if p)) or str(err.get("reason") or exc.message)
+    return f"Elasticsearch could not run this query: {text}"
+
+
+def _merge_highlights(raw: dict[str, list[str]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for field_name, fragments in raw.items():
+        base = field_name.removesuffix(".english")
+        merged = out.setdefault(base, [])
+        for f in fragments:
+            if f not in merged:
+                merged.append(f)
+    return out
+
+
+def _claim_from_source(src: dict[str, Any], *, highlight: str | None = None, score: float | None = None
+                       ) -> ClaimHit:
+    speaker = src.get("speaker") or {}
+    return ClaimHit(
+        claim_id=str(src.get("claim_id") or src.get("id") or ""), article_id=str(src.get("article_id") or ""),
+        text=str(src.get("text", "")), highlight=highlight, kind=str(src.get("kind", "")),
+        speaker=speaker.get("name"), speaker_id=speaker.get("entity_id"),
+        certainty=(src.get("certainty") or {}).get("level"), checkworthiness=src.get("checkworthiness"),
+        about=list(src.get("about_names") or src.get("about") or []), title=src.get("title"),
+        url=src.get("url"), site=src.get("site"), published_at=src.get("published_at"), score=score,
+    )
+
+
+def _facets(aggs: dict[str, Any]) -> dict[str, list[Bucket]]:
+    out: dict[str, list[Bucket]] = {}
+    for name, agg in aggs.items():
+        out[name] = [Bucket(key=str(b.get("key_as_string", b["key"])), count=int(b["doc_count"]))
+                     for b in agg.get("buckets", [])]
+    return out
+
+
+def search(es: Elasticsearch, query: SearchQuery, settings: Settings | None = None) -> SearchResponse:
+    """Run the query; raises SearchError for a query the user must fix, ClusterUnavailable when ES is down."""
+    settings = settings or load_settings()
+    names = IndexNames(settings.index_prefix)
+    try:
+        english = detect_features(es).english_analyzer
+        if query.claims:
+            index, body = names.claims, claim_request(query, english)
+        else:
+            index, body = names.articles, article_request(query, english)
+        resp = es.search(index=index, **body).body
+    except SearchError:
+        raise
+    except ApiError as exc:
+        if exc.meta.status == 404:
+            raise SearchError(f"index {index!r} does not exist yet: run `newswatch index setup` "
+                              "or ingest something first") from exc
+        if exc.meta.status == 400:
+            raise SearchError(_bad_request_message(exc)) from exc
+        raise
+    except Exception as exc:
+        if (err := unavailable(exc, es)) is not None:
+            raise err from exc
+        raise
+    out = SearchResponse(mode=query.mode, total=int(resp["hits"]["total"]["value"]), took_ms=int(resp.get("took", 0)),
+                         facets=_facets(resp.get("aggregations", {})),
+                         resolved={n: resolve_ids(n) for n in [*query.entities, *query.speakers]})
+    for hit in resp["hits"]["hits"]:
+        src = hit.get("_source", {})
+        highlights = _merge_highlights(hit.get("highlight", {}))
+        if query.claims:
+            hl = (highlights.get("text") or [None])[0]
+            out.claims.append(_claim_from_source(src, highlight=hl, score=hit.get("_score")))
+            continue
+        article = ArticleHit(
+            article_id=hit["_id"], score=hit.get("_score"), title=src.get("title"), url=src.get("url"),
+            site=src.get("site"), published_at=src.get("published_at"), persons=src.get("persons", []),
+            organizations=src.get("organizations", []), places=src.get("places", []), highlights=highlights)
+        for inner in hit.get("inner_hits", {}).get("claims", {}).get("hits", {}).get("hits", []):
+            ihl = _merge_highlights(inner.get("highlight", {})).get("claims.text")
+            claim = _claim_from_source(inner.get("_source", {}), highlight=ihl[0] if ihl else None,
+                                       score=inner.get("_score"))
+            claim.article_id = hit["_id"]
+            article.claims.append(claim)
+        out.articles.append(article)
+    return out
+
+
+__all__ = ["ArticleHit", "Bucket", "ClaimHit", "SearchError", "SearchQuery", "SearchResponse", "search"]

@@ -1,0 +1,221 @@
+"""Build Elasticsearch request bodies from a SearchQuery (pure functions: unit-testable without a cluster).
+
+Entity and speaker names resolve through the tagger's alias table (`pipeline.tagging.aliases`), so
+"DPRK" matches articles whose entities were canonicalised to `gpe:north-korea` from "North Korea".
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from pipeline.index.derive import flatten_properties
+from pipeline.index.mappings import mapping_for
+from pipeline.tagging.schema import CertaintyLevel
+
+
+class SearchError(ValueError):
+    """A query the user has to fix (syntax error, unknown field, bad date); the message says how."""
+
+
+class SearchQuery(BaseModel):
+    text: str = ""
+    entities: list[str] = Field(default_factory=list)
+    speakers: list[str] = Field(default_factory=list)
+    certainty: CertaintyLevel | None = None
+    sites: list[str] = Field(default_factory=list)
+    since: datetime | None = None
+    until: datetime | None = None
+    claims: bool = False
+    size: int = Field(default=10, ge=0, le=500)
+    offset: int = Field(default=0, ge=0, le=10_000)
+    facets: bool = True
+    facet_size: int = Field(default=10, ge=1, le=100)
+    highlight_tags: tuple[str, str] = ("<em>", "</em>")
+
+    @field_validator("entities", "speakers", "sites")
+    @classmethod
+    def _strip(cls, values: list[str]) -> list[str]:
+        return [v.strip() for v in values if v and v.strip()]
+
+    @property
+    def mode(self) -> Literal["articles", "claims"]:
+        return "claims" if self.claims else "articles"
+
+
+def resolve_ids(name: str) -> list[str]:
+    from pipeline.tagging.aliases import ids_for_query
+
+    return list(ids_for_query(name))
+
+
+ARTICLE_TEXT_FIELDS = ("title^3", "summary^2", "description", "text", "entity_names^2", "entity_aliases", "speakers")
+CLAIM_TEXT_FIELDS = ("text^2", "title", "speaker.name", "about_names")
+_FIELD_REF = re.compile(r"(?<![\w.\\])([A-Za-z_@][\w.]*)\s*:(?!//)")
+_QUOTED = re.compile(r'"(?:\\.|[^"\\])*"')
+
+
+def searchable_fields(kind: str, english: bool) -> set[str]:
+    return set(flatten_properties(mapping_for(kind, english)["properties"]))
+
+
+def check_fields(text: str, kind: str, english: bool) -> None:
+    """Reject `field:value` terms naming fields the index does not have (ES would silently match nothing)."""
+    known = searchable_fields(kind, english) | {"_exists_", "_id"}
+    unquoted = _QUOTED.sub(" ", text)
+    unknown = sorted({f for f in _FIELD_REF.findall(unquoted) if "*" not in f and f not in known})
+    if unknown:
+        hint = ", ".join(sorted(f for f in known if "." not in f)[:25])
+        raise SearchError(f"unknown field(s) {', '.join(repr(u) for u in unknown)} in the query; "
+                          f"fields of the {kind} index include: {hint}")
+
+
+def _text_fields(fields: tuple[str, ...], english: bool) -> list[str]:
+    out = list(fields)
+    if english:
+        for f in fields:
+            base, _, boost = f.partition("^")
+            if base in {"title", "text", "summary", "description"}:
+                out.append(f"{base}.english" + (f"^{boost}" if boost else ""))
+    return out
+
+
+def _query_string(text: str, fields: list[str]) -> dict[str, Any]:
+    return {"query_string": {"query": text, "fields": fields, "default_operator": "AND", "lenient": True}}
+
+
+def _names_clause(name: str, id_field: str, name_field: str, nested_path: str | None = None) -> dict[str, Any]:
+    ids = resolve_ids(name)
+    should: list[dict[str, Any]] = [{"match_phrase": {name_field: name}}]
+    if ids:
+        should.insert(0, {"terms": {id_field: ids}})
+    clause: dict[str, Any] = {"bool": {"should": should, "minimum_should_match": 1}}
+    return clause if nested_path is None else {"nested": {"path": nested_path, "query": clause}}
+
+
+def _date_range(q: SearchQuery) -> dict[str, Any] | None:
+    if q.since and q.until and q.since > q.until:
+        raise SearchError(f"--since {q.since.isoformat()} is after --until {q.until.isoformat()}")
+    bounds: dict[str, str] = {}
+    if q.since:
+        bounds["gte"] = q.since.isoformat()
+    if q.until:
+        bounds["lte"] = q.until.isoformat()
+    return {"range": {"published_at": bounds}} if bounds else None
+
+
+def _sites(q: SearchQuery) -> dict[str, Any] | None:
+    if not q.sites:
+        return None
+    return {"bool": {"should": [{"terms": {"site": q.sites}}, {"terms": {"domain": q.sites}}],
+                     "minimum_should_match": 1}}
+
+
+def _highlight(fields: dict[str, dict[str, Any]], q: SearchQuery) -> dict[str, Any]:
+    pre, post = q.highlight_tags
+    return {"pre_tags": [pre], "post_tags": [post], "fields": fields, "require_field_match": False}
+
+
+def _date_facet() -> dict[str, Any]:
+    return {"auto_date_histogram": {"field": "published_at", "buckets": 12}}
+
+
+def article_request(q: SearchQuery, english: bool) -> dict[str, Any]:
+    must: list[dict[str, Any]] = []
+    filters: list[dict[str, Any]] = []
+    should: list[dict[str, Any]] = []
+    if q.text:
+        check_fields(q.text, "articles", english)
+        must.append(_query_string(q.text, _text_fields(ARTICLE_TEXT_FIELDS, english)))
+    for name in q.entities:
+        filters.append({"bool": {"should": [
+            {"terms": {"entity_ids": resolve_ids(name)}},
+            {"nested": {"path": "entities", "query": {"match_phrase": {"entities.name": name}}}},
+            {"term": {"entity_names": name}},
+            {"term": {"entity_aliases": name}},
+        ], "minimum_should_match": 1}})
+    for clause in (_sites(q), _date_range(q)):
+        if clause:
+            filters.append(clause)
+    claim_hl = {"claims.text": {"number_of_fragments": 0}}
+    inner_hits = {"name": "claims", "size": 3, "_source": True, "highlight": _highlight(claim_hl, q)}
+    claim_filters: list[dict[str, Any]] = []
+    for name in q.speakers:
+        claim_filters.append(_names_clause(name, "claims.speaker.entity_id", "claims.speaker.name"))
+    if q.certainty:
+        claim_filters.append({"term": {"claims.certainty.level": q.certainty}})
+    claim_text = [{"match": {"claims.text": {"query": q.text, "operator": "or"}}}] if q.text else []
+    if claim_filters:
+        must.append({"nested": {"path": "claims", "score_mode": "max", "inner_hits": inner_hits,
+                                "query": {"bool": {"filter": claim_filters, "should": claim_text}}}})
+    elif claim_text:
+        should.append({"nested": {"path": "claims", "score_mode": "max", "inner_hits": inner_hits,
+                                  "query": claim_text[0]}})
+    body: dict[str, Any] = {
+        "query": {"bool": {"must": must or [{"match_all": {}}], "filter": filters, "should": should}},
+        "size": q.size, "from": q.offset, "track_total_hits": True,
+        "_source": {"excludes": ["text", "entities", "claims"]},
+        "sort": ["_score", {"published_at": {"order": "desc", "missing": "_last"}}] if q.text else
+                [{"published_at": {"order": "desc", "missing": "_last"}}, "_score"],
+    }
+    if q.text:
+        hl_fields: dict[str, dict[str, Any]] = {"title": {"number_of_fragments": 0},
+                                                "text": {"fragment_size": 160, "number_of_fragments": 3},
+                                                "summary": {"number_of_fragments": 0}}
+        if english:
+            hl_fields["text.english"] = {"fragment_size": 160, "number_of_fragments": 3}
+            hl_fields["title.english"] = {"number_of_fragments": 0}
+        body["highlight"] = _highlight(hl_fields, q)
+    if q.facets:
+        n = q.facet_size
+        body["aggs"] = {
+            "persons": {"terms": {"field": "persons", "size": n}},
+            "organizations": {"terms": {"field": "organizations", "size": n}},
+            "places": {"terms": {"field": "places", "size": n}},
+            "speakers": {"terms": {"field": "speakers", "size": n}},
+            "sites": {"terms": {"field": "site", "size": n}},
+            "published": _date_facet(),
+        }
+    return body
+
+
+def claim_request(q: SearchQuery, english: bool) -> dict[str, Any]:
+    must: list[dict[str, Any]] = []
+    filters: list[dict[str, Any]] = []
+    if q.text:
+        check_fields(q.text, "claims", english)
+        must.append(_query_string(q.text, _text_fields(CLAIM_TEXT_FIELDS, english)))
+    for name in q.entities:
+        filters.append({"bool": {"should": [{"terms": {"about": resolve_ids(name)}},
+                                            {"term": {"about_names": name}}], "minimum_should_match": 1}})
+    for name in q.speakers:
+        filters.append(_names_clause(name, "speaker.entity_id", "speaker.name"))
+    if q.certainty:
+        filters.append({"term": {"certainty.level": q.certainty}})
+    for clause in (_sites(q), _date_range(q)):
+        if clause:
+            filters.append(clause)
+    body: dict[str, Any] = {
+        "query": {"bool": {"must": must or [{"match_all": {}}], "filter": filters}},
+        "size": q.size, "from": q.offset, "track_total_hits": True,
+        "sort": ["_score", {"checkworthiness": "desc"}] if q.text else
+                [{"published_at": {"order": "desc", "missing": "_last"}}, {"checkworthiness": "desc"}],
+    }
+    if q.text:
+        fields = {"text": {"number_of_fragments": 0}}
+        if english:
+            fields["text.english"] = {"number_of_fragments": 0}
+        body["highlight"] = _highlight(fields, q)
+    if q.facets:
+        n = q.facet_size
+        body["aggs"] = {
+            "speakers": {"terms": {"field": "speaker.name.keyword", "size": n}},
+            "certainty": {"terms": {"field": "certainty.level", "size": 3}},
+            "about": {"terms": {"field": "about_names", "size": n}},
+            "sites": {"terms": {"field": "site", "size": n}},
+            "published": _date_facet(),
+        }
+    return body
