@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import Asset, dag, task
 
-ARTICLES_ASSET = Asset("newswatch://articles")
+ARTICLES_ASSET = Asset(name="newswatch_articles", uri="newswatch://articles")
 FETCH_POOL = "newswatch_fetch"
 
 SCHEDULE = os.environ.get("NEWSWATCH_INGEST_SCHEDULE", "*/5 * * * *")

@@ -5,6 +5,7 @@ The root only needs pathlib's small surface (`/`, `open`, `exists`, `unlink`, `m
 folder by default, S3 or GCS by configuration). Layout, one folder per kind of batch:
 
     <root>/entries/<chunk_id>.jsonl   feed entries waiting to be fetched, extracted and tagged
+    <root>/retag/<chunk_id>.jsonl     stored articles waiting to be re-tagged (news_reprocess)
     <root>/tagged/<chunk_id>.jsonl    tagged articles and failure events waiting to be indexed
     <root>/runs/<run_key>.json        the summary of one run
 
@@ -24,9 +25,10 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 
 ENTRIES = "entries"
+RETAG = "retag"
 TAGGED = "tagged"
 RUNS = "runs"
-KINDS = (ENTRIES, TAGGED, RUNS)
+KINDS = (ENTRIES, RETAG, TAGGED, RUNS)
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 

@@ -71,7 +71,7 @@ def run_key_for(run_id: str) -> str:
 # --- connections -----------------------------------------------------------------------------------
 
 
-def _es(settings: Settings) -> Any:
+def es_client(settings: Settings) -> Any:
     from pipeline.es import client_from_settings
 
     return client_from_settings(settings)
@@ -83,7 +83,7 @@ def _state_store(es: Any, settings: Settings) -> Any:
     return ElasticsearchFeedStateStore(es, index=f"{settings.index_prefix}-feeds")
 
 
-def _unavailable(exc: Exception, what: str) -> Exception:
+def as_unavailable(exc: Exception, what: str) -> Exception:
     """Translate a transport failure into the retryable error the DAG retries on."""
     from pipeline.index.errors import ClusterUnavailable
 
@@ -92,22 +92,24 @@ def _unavailable(exc: Exception, what: str) -> Exception:
     return ClusterUnavailable(f"{what}: {type(exc).__name__}: {exc}")
 
 
-def _transport_errors() -> tuple[type[Exception], ...]:
+def transport_errors() -> tuple[type[Exception], ...]:
     from elastic_transport import ConnectionError as TransportConnectionError
     from elastic_transport import ConnectionTimeout
 
     return (TransportConnectionError, ConnectionTimeout)
 
 
-def _record_events(es: Any, events: list[Event]) -> None:
+def _record_events(es: Any, settings: Settings, events: list[Event]) -> None:
     if not events:
         return
     from pipeline.index.writer import IndexWriter
 
     try:
-        IndexWriter(es).record_events(events)
-    except _transport_errors() as exc:
-        raise _unavailable(exc, "recording events") from exc
+        report = IndexWriter(es, settings).record_events(events)
+    except transport_errors() as exc:
+        raise as_unavailable(exc, "recording events") from exc
+    for failure in report.failures:
+        log.warning("event %s not recorded: %s", failure.doc_id, failure.reason)
 
 
 # --- steps -----------------------------------------------------------------------------------------
@@ -119,13 +121,13 @@ def select_due(settings: Settings, run_key: str, now: datetime | None = None) ->
     from pipeline.feeds.schedule import due_feeds
     from pipeline.index.setup import ensure_indices
 
-    es = _es(settings)
+    es = es_client(settings)
     try:
-        ensure_indices(es)
+        ensure_indices(es, settings)
         loaded = load_feeds(settings.feeds_file)
         due = due_feeds(loaded.feeds, _state_store(es, settings), now or datetime.now(UTC))
-    except _transport_errors() as exc:
-        raise _unavailable(exc, "selecting due feeds") from exc
+    except transport_errors() as exc:
+        raise as_unavailable(exc, "selecting due feeds") from exc
     if loaded.errors:
         log.warning("feeds file %s: %d invalid entries: %s", settings.feeds_file, len(loaded.errors),
                     loaded.errors)
@@ -149,11 +151,11 @@ def poll_shard(manifest: ShardManifest, spool: Spool, settings: Settings) -> Pol
 
     wanted = set(manifest["feed_ids"])
     feeds = [f for f in load_feeds(settings.feeds_file).feeds if f.id in wanted]
-    es = _es(settings)
+    es = es_client(settings)
     try:
         results = poll_feeds(feeds, _state_store(es, settings), settings)
-    except _transport_errors() as exc:
-        raise _unavailable(exc, "polling feeds") from exc
+    except transport_errors() as exc:
+        raise as_unavailable(exc, "polling feeds") from exc
 
     events: list[Event] = []
     not_modified = 0
@@ -168,9 +170,9 @@ def poll_shard(manifest: ShardManifest, spool: Spool, settings: Settings) -> Pol
             entries.setdefault(entry.article_id, entry)
 
     try:
-        existing = existing_article_ids(es, list(entries)) if entries else set()
-    except _transport_errors() as exc:
-        raise _unavailable(exc, "checking existing articles") from exc
+        existing = existing_article_ids(es, list(entries), settings) if entries else set()
+    except transport_errors() as exc:
+        raise as_unavailable(exc, "checking existing articles") from exc
     fresh = [e for aid, e in entries.items() if aid not in existing]
 
     size = max(1, settings.ingest_chunk_size)
@@ -186,7 +188,7 @@ def poll_shard(manifest: ShardManifest, spool: Spool, settings: Settings) -> Pol
         failures=failure_counts(events),
     )
     spool.write_json(RUNS, done_key, dict(result_manifest))
-    _record_events(es, events)
+    _record_events(es, settings, events)
     return result_manifest
 
 
@@ -202,7 +204,7 @@ def process_chunk(chunk: ChunkManifest, spool: Spool, settings: Settings) -> Chu
     """Fetch, extract and tag one chunk; spool the tagged batch (articles and failure events)."""
     chunk_id = chunk["chunk_id"]
     if spool.exists(TAGGED, chunk_id):
-        return _tagged_counts(chunk_id, spool.read(TAGGED, chunk_id), reused=True)
+        return tagged_counts(chunk_id, spool.read(TAGGED, chunk_id), reused=True)
     if not spool.exists(ENTRIES, chunk_id):
         return ChunkManifest(chunk_id=chunk_id, entries=0, articles=0, failures={}, missing=True)
 
@@ -211,7 +213,7 @@ def process_chunk(chunk: ChunkManifest, spool: Spool, settings: Settings) -> Chu
     lines = tag_entries(entries, settings, run_id=run_id)
     spool.write(TAGGED, chunk_id, lines)
     spool.delete(ENTRIES, chunk_id)  # the tagged batch now holds everything the entries did
-    return _tagged_counts(chunk_id, lines, reused=False, entries=len(entries))
+    return tagged_counts(chunk_id, lines, reused=False, entries=len(entries))
 
 
 def tag_entries(entries: list[FeedEntry], settings: Settings, run_id: str | None) -> list[dict[str, Any]]:
@@ -264,7 +266,7 @@ def _split(lines: list[dict[str, Any]]) -> tuple[list[TaggedArticle], list[Event
     return articles, events
 
 
-def _tagged_counts(chunk_id: str, lines: list[dict[str, Any]], *, reused: bool,
+def tagged_counts(chunk_id: str, lines: list[dict[str, Any]], *, reused: bool,
                    entries: int | None = None) -> ChunkManifest:
     n_articles = sum(1 for x in lines if x["kind"] == "article")
     failures = dict(Counter(f"{x['data']['stage']}:{x['data']['status']}" for x in lines
@@ -282,12 +284,12 @@ def index_chunk(chunk: ChunkManifest, spool: Spool, settings: Settings) -> Index
     from pipeline.index.writer import IndexWriter
 
     articles, events = _split(spool.read(TAGGED, chunk_id))
-    es = _es(settings)
-    writer = IndexWriter(es)
+    es = es_client(settings)
+    writer = IndexWriter(es, settings)
     try:
         report = writer.write(articles) if articles else None
-    except _transport_errors() as exc:
-        raise _unavailable(exc, f"indexing chunk {chunk_id}") from exc
+    except transport_errors() as exc:
+        raise as_unavailable(exc, f"indexing chunk {chunk_id}") from exc
 
     failed = _failed_ids(report)
     run_id = chunk_id.rsplit(".s", 1)[0]
@@ -296,7 +298,7 @@ def index_chunk(chunk: ChunkManifest, spool: Spool, settings: Settings) -> Index
             reason = failed[t.article.article_id]
             events.append(outcome_event("index", Outcome.failure(Status.INDEX_ERROR, reason), run_id=run_id,
                                         url=t.article.url, article_id=t.article.article_id))
-    _record_events(es, events)
+    _record_events(es, settings, events)
     spool.delete(TAGGED, chunk_id)
     ok = [t for t in articles if t.article.article_id not in failed]
     return IndexManifest(
@@ -313,17 +315,7 @@ def _failed_ids(report: Any) -> dict[str, str]:
     """article id -> reason, from the writer's IndexReport (per-item failures are values)."""
     if report is None:
         return {}
-    failed = getattr(report, "failed", None) or getattr(report, "errors", None) or {}
-    if isinstance(failed, dict):
-        return {str(k): str(v) for k, v in failed.items()}
-    out: dict[str, str] = {}
-    for item in failed:
-        if isinstance(item, dict):
-            out[str(item.get("id") or item.get("article_id"))] = str(item.get("reason", "rejected"))
-        else:
-            out[str(getattr(item, "article_id", None) or getattr(item, "id", item))] = str(
-                getattr(item, "reason", "rejected"))
-    return out
+    return {item.article_id: item.outcome.reason or "rejected" for item in report.failed}
 
 
 def summarize(run_key: str, polls: list[PollManifest], indexed: list[IndexManifest],

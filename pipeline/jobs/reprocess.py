@@ -1,0 +1,112 @@
+"""Re-tag stored articles (after a tagger upgrade) and update both indices.
+
+    select_stored  stored articles matching a query / date range whose tagger version differs
+                   from the target, spooled in chunks                       -> [ChunkManifest]
+    retag_chunk    tag one spooled chunk with the installed tagger          -> ChunkManifest
+    (then ingest.index_chunk, which replaces each article's claims)
+
+The target version must be the installed tagger's: re-tagging cannot produce another version.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from pipeline.config import Settings
+from pipeline.jobs.ingest import (
+    ChunkManifest,
+    as_unavailable,
+    es_client,
+    tag_articles,
+    tagged_counts,
+    transport_errors,
+)
+from pipeline.spool import RETAG, TAGGED, Spool
+
+log = logging.getLogger(__name__)
+
+
+class TaggerVersionMismatch(ValueError):
+    """The requested target version is not the installed tagger's; raised before anything changes."""
+
+
+def installed_tagger_version() -> str:
+    from pipeline.tagging.tagger import TAGGER_VERSION
+
+    return TAGGER_VERSION
+
+
+def stored_articles_query(query: str | None = None, since: datetime | str | None = None,
+                          until: datetime | str | None = None,
+                          target_version: str | None = None) -> dict[str, Any]:
+    """The Elasticsearch query selecting articles to re-tag."""
+    must: list[dict[str, Any]] = []
+    if query:
+        must.append({"simple_query_string": {"query": query, "fields": ["title^2", "text"],
+                                             "default_operator": "and"}})
+    if since or until:
+        bounds = {k: (v.isoformat() if isinstance(v, datetime) else v)
+                  for k, v in (("gte", since), ("lte", until)) if v}
+        must.append({"range": {"published_at": bounds}})
+    must_not = [{"term": {"tagger.version": target_version}}] if target_version else []
+    return {"bool": {"must": must or [{"match_all": {}}], "must_not": must_not}}
+
+
+def select_stored(settings: Settings, spool: Spool, run_key: str, *, query: str | None = None,
+                  since: datetime | str | None = None, until: datetime | str | None = None,
+                  target_version: str | None = None, limit: int = 10_000) -> list[ChunkManifest]:
+    """Spool the matching stored articles in chunks; returns the chunk manifests."""
+    from elasticsearch import helpers
+
+    from pipeline.index.documents import article_from_document
+    from pipeline.index.names import IndexNames
+
+    installed = installed_tagger_version()
+    target = target_version or installed
+    if target != installed:
+        raise TaggerVersionMismatch(f"target tagger version {target!r} is not the installed one ({installed!r})")
+    es = es_client(settings)
+    body = {"query": stored_articles_query(query, since, until, target)}
+    size = max(1, settings.ingest_chunk_size)
+    chunks: list[ChunkManifest] = []
+    batch: list[Any] = []
+
+    def flush() -> None:
+        chunk_id = f"{run_key}.r{len(chunks)}"
+        spool.write(RETAG, chunk_id, batch)
+        chunks.append(ChunkManifest(chunk_id=chunk_id, entries=len(batch)))
+        batch.clear()
+
+    try:
+        for n, hit in enumerate(helpers.scan(es, index=IndexNames(settings.index_prefix).articles,
+                                             query=body, size=min(500, limit), preserve_order=False)):
+            if n >= limit:
+                log.warning("reprocess: stopping at limit=%d", limit)
+                break
+            batch.append(article_from_document({**hit["_source"], "article_id": hit["_id"]}))
+            if len(batch) >= size:
+                flush()
+    except transport_errors() as exc:
+        raise as_unavailable(exc, "selecting stored articles") from exc
+    if batch:
+        flush()
+    return chunks
+
+
+def retag_chunk(chunk: ChunkManifest, spool: Spool, settings: Settings) -> ChunkManifest:
+    """Tag one spooled chunk of stored articles; the result goes to the tagged spool for index_chunk."""
+    from pipeline.records import Article
+
+    chunk_id = chunk["chunk_id"]
+    if spool.exists(TAGGED, chunk_id):
+        return tagged_counts(chunk_id, spool.read(TAGGED, chunk_id), reused=True)
+    if not spool.exists(RETAG, chunk_id):
+        return ChunkManifest(chunk_id=chunk_id, entries=0, articles=0, failures={}, missing=True)
+    articles = [Article.model_validate(r) for r in spool.read(RETAG, chunk_id)]
+    tagged = tag_articles(articles, settings)
+    lines = [{"kind": "article", "data": t.model_dump(mode="json")} for t in tagged]
+    spool.write(TAGGED, chunk_id, lines)
+    spool.delete(RETAG, chunk_id)
+    return tagged_counts(chunk_id, lines, reused=False, entries=len(articles))
