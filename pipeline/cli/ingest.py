@@ -1,4 +1,4 @@
-"""`newswatch ingest` (not implemented yet)."""
+"""`newswatch ingest PATH_OR_URL...`: extract, tag and index pages without Airflow; one status line per input."""
 
 from __future__ import annotations
 
@@ -7,10 +7,25 @@ import sys
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("ingest", help="(not implemented yet)")
+    p = sub.add_parser("ingest", help="extract, tag and index local pages (.html, .html.gz, .txt) or URLs")
+    p.add_argument("sources", nargs="+", metavar="PATH_OR_URL")
+    p.add_argument("--run-id", default=None, help="label recorded on failure events")
     p.set_defaults(handler=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
-    print("newswatch ingest: not implemented yet", file=sys.stderr)
-    return 2
+    from pipeline.config import load_settings
+    from pipeline.es import client_from_settings
+    from pipeline.index.errors import IndexLayerError
+    from pipeline.index.ingest import ingest
+
+    settings = load_settings()
+    try:
+        report = ingest(args.sources, settings, client_from_settings(settings), run_id=args.run_id)
+    except IndexLayerError as exc:
+        print(f"newswatch ingest: {exc}", file=sys.stderr)
+        return 1
+    for item in report.items:
+        print(item.line())
+    print(report.summary())
+    return 0 if report.ok else 1
