@@ -29,6 +29,8 @@ os.environ.update({
     "NEWSWATCH_RETRY_DELAY_SECONDS": "1",
 })
 
+import airflow  # noqa: E402,F401  (after the environment: puts plugins/ on sys.path)
+
 
 @pytest.fixture(scope="session")
 def airflow_home() -> Path:
