@@ -1,0 +1,41 @@
+# newswatch on the official Apache Airflow image, with exactly the dependencies of local development.
+#
+# The base tag must match the lock: apache-airflow==3.3.2 and Python 3.11 (tests/unit/test_compose_files.py
+# checks both). The image already ships apache-airflow 3.3.2, so pip keeps it ("already satisfied") and
+# installs the other locked versions over the image's own, without resolving anything (--no-deps) and
+# only from files whose hashes are in the lock (--require-hashes). deploy/check_lock.py then proves every
+# locked distribution is installed at its locked version, and that nothing the stack runs on is broken.
+#
+# Build (docker compose does it for you): docker build -t newswatch-airflow:dev .
+# The lock is resolved for linux/x86_64 (amd64).
+FROM apache/airflow:3.3.2-python3.11
+
+USER airflow
+WORKDIR /opt/newswatch
+
+# 1. Locked dependencies first: this layer is rebuilt only when the lock changes.
+COPY --chown=airflow:root requirements.lock ./
+RUN pip install --no-cache-dir --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
+
+# 2. The project itself, editable as in scripts/setup, so paths under /opt/newswatch (seeds/, kibana/)
+#    resolve exactly as they do in a checkout.
+COPY --chown=airflow:root pyproject.toml README.md ./
+COPY --chown=airflow:root pipeline/ pipeline/
+COPY --chown=airflow:root deploy/ deploy/
+RUN pip install --no-cache-dir --disable-pip-version-check --no-deps --no-build-isolation -e . \
+    && python deploy/check_lock.py requirements.lock --pip-check
+
+# 3. What Airflow loads, and the assets the setup job imports.
+COPY --chown=airflow:root dags/ dags/
+COPY --chown=airflow:root plugins/ plugins/
+COPY --chown=airflow:root kibana/ kibana/
+COPY --chown=airflow:root seeds/ seeds/
+
+# Named volumes copy ownership from the image on first use, so these stay writable by uid 50000.
+RUN mkdir -p /opt/airflow/newswatch-data /opt/newswatch/certs
+
+ENV AIRFLOW__CORE__DAGS_FOLDER=/opt/newswatch/dags \
+    AIRFLOW__CORE__PLUGINS_FOLDER=/opt/newswatch/plugins \
+    AIRFLOW__CORE__LOAD_EXAMPLES=False \
+    NEWSWATCH_DATA_DIR=/opt/airflow/newswatch-data \
+    NEWSWATCH_FEEDS_FILE=/opt/newswatch/seeds/feeds.yaml
