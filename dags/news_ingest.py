@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime, timedelta
 
-from airflow.sdk import Asset, dag, task
+from airflow.sdk import Asset, Param, dag, task
 
 ARTICLES_ASSET = Asset(name="newswatch_articles", uri="newswatch://articles")
 FETCH_POOL = "newswatch_fetch"
@@ -52,16 +52,21 @@ def _context() -> tuple:
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
     dagrun_timeout=timedelta(hours=1),
+    params={"force": Param(False, type="boolean",
+                           description="poll every enabled, unpaused feed now, due or not")},
     tags=["newswatch"],
     doc_md=__doc__,
 )
 def news_ingest() -> None:
     @task(execution_timeout=timedelta(minutes=5))
     def select_due() -> list[dict]:
+        from airflow.sdk import get_current_context
+
         from pipeline.jobs import ingest
 
         settings, _, run_key = _context()
-        return list(ingest.select_due(settings, run_key))
+        force = bool(get_current_context()["params"].get("force"))
+        return list(ingest.select_due(settings, run_key, force=force))
 
     @task(pool=FETCH_POOL, max_active_tis_per_dag=8)
     def poll(shard: dict) -> dict:

@@ -77,7 +77,7 @@ def es_client(settings: Settings) -> Any:
     return client_from_settings(settings)
 
 
-def _state_store(es: Any, settings: Settings) -> Any:
+def state_store(es: Any, settings: Settings) -> Any:
     from pipeline.feeds.state import ElasticsearchFeedStateStore
 
     return ElasticsearchFeedStateStore(es, index=f"{settings.index_prefix}-feeds")
@@ -115,25 +115,33 @@ def _record_events(es: Any, settings: Settings, events: list[Event]) -> None:
 # --- steps -----------------------------------------------------------------------------------------
 
 
-def select_due(settings: Settings, run_key: str, now: datetime | None = None) -> list[ShardManifest]:
-    """Feeds that are due now (adaptive intervals live in the feed state), split into shards."""
+def select_due(settings: Settings, run_key: str, now: datetime | None = None,
+               force: bool = False) -> list[ShardManifest]:
+    """Feeds that are due now (adaptive intervals live in the feed state), split into shards.
+
+    `force` selects every enabled feed that is not paused or auto-disabled, due or not.
+    """
     from pipeline.feeds.catalog import load_feeds
     from pipeline.feeds.schedule import due_feeds
     from pipeline.index.setup import ensure_indices
 
     es = es_client(settings)
+    loaded = load_feeds(settings.feeds_file)
     try:
         ensure_indices(es, settings)
-        loaded = load_feeds(settings.feeds_file)
-        due = due_feeds(loaded.feeds, _state_store(es, settings), now or datetime.now(UTC))
+        store = state_store(es, settings)
+        if force:
+            states = store.get_many(f.id for f in loaded.feeds)
+            due = [f for f in loaded.feeds if f.enabled and not (f.id in states and states[f.id].disabled)]
+        else:
+            due = due_feeds(loaded.feeds, store, now or datetime.now(UTC))
     except transport_errors() as exc:
         raise as_unavailable(exc, "selecting due feeds") from exc
-    if loaded.errors:
-        log.warning("feeds file %s: %d invalid entries: %s", settings.feeds_file, len(loaded.errors),
-                    loaded.errors)
+    for error in loaded.errors:
+        log.warning("feeds file %s: %s", settings.feeds_file, error)
     size = max(1, settings.ingest_shard_size)
     ids = [f.id for f in due]
-    log.info("%d of %d feeds due", len(ids), len(loaded.feeds))
+    log.info("%d of %d feeds due%s", len(ids), len(loaded.feeds), " (forced)" if force else "")
     return [ShardManifest(run_key=run_key, shard=n, feed_ids=ids[i:i + size])
             for n, i in enumerate(range(0, len(ids), size))]
 
@@ -153,7 +161,7 @@ def poll_shard(manifest: ShardManifest, spool: Spool, settings: Settings) -> Pol
     feeds = [f for f in load_feeds(settings.feeds_file).feeds if f.id in wanted]
     es = es_client(settings)
     try:
-        results = poll_feeds(feeds, _state_store(es, settings), settings)
+        results = poll_feeds(feeds, state_store(es, settings), settings)
     except transport_errors() as exc:
         raise as_unavailable(exc, "polling feeds") from exc
 
