@@ -1,0 +1,369 @@
+"""Entities: spaCy NER plus alias-table matches, cleaned, typed, merged and canonicalised.
+
+Pipeline per document: raw mentions -> cleanup (determiners, possessives, split names, junk)
+-> clustering (surname -> full name, alias table, context aliases, acronyms) -> capital-city
+metonymy (an actor "Moscow" is Russia) -> role mentions ("the Secretary-General" after
+"NATO Secretary General Jens Stoltenberg").
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, Span, Token
+
+from pipeline.tagging import aliases
+from pipeline.tagging.lexicon import (
+    ENTITY_LABELS,
+    HONORIFICS,
+    JUNK_NAMES,
+    LOCATIVE_PREPS,
+    ORG_WORDS,
+    ROLE_HEADS,
+    ROLE_MODIFIERS,
+)
+
+_LEADING_DETS = frozenset({"the", "a", "an", "this", "that", "these", "those"})
+_ACTOR_DEPS = frozenset({"nsubj", "nsubjpass", "dobj", "dative", "poss", "agent", "conj", "appos", "attr"})
+
+
+@dataclass
+class EMention:
+    start: int
+    end: int
+    text: str
+    label: str
+    tok_start: int
+    tok_end: int
+    key: str = ""
+    role: bool = False
+
+
+@dataclass
+class ECluster:
+    key: str
+    type: str
+    name: str
+    table_id: str | None
+    mentions: list[EMention] = field(default_factory=list)
+    aliases: set[str] = field(default_factory=set)
+
+    @property
+    def id(self) -> str:
+        return self.table_id or aliases.entity_id(self.type, self.name)
+
+    @property
+    def first(self) -> int:
+        return min(m.start for m in self.mentions)
+
+
+@dataclass
+class EntityIndex:
+    """Clusters plus a token -> cluster map the claim rules use to resolve speakers and 'about'."""
+
+    clusters: dict[str, ECluster]
+    token_cluster: list[str | None]
+    token_mention: list[EMention | None]
+    titles: list[tuple[frozenset[str], str, int]]  # (title words, cluster key, char position)
+
+    def cluster_at(self, token: Token) -> ECluster | None:
+        key = self.token_cluster[token.i]
+        return self.clusters.get(key) if key else None
+
+    def add_cluster(self, cluster: ECluster) -> ECluster:
+        return self.clusters.setdefault(cluster.key, cluster)
+
+    def assign(self, mention: EMention, key: str) -> None:
+        mention.key = key
+        cluster = self.clusters[key]
+        cluster.mentions.append(mention)
+        if mention.text != cluster.name:
+            cluster.aliases.add(mention.text)
+        for i in range(mention.tok_start, mention.tok_end):
+            self.token_cluster[i] = key
+            self.token_mention[i] = mention
+
+
+def build_matcher(nlp: Language) -> PhraseMatcher:
+    matcher = PhraseMatcher(nlp.vocab)  # ORTH: case-sensitive, so "us" never matches "US"
+    make = nlp.make_doc
+    names = sorted({n for n in aliases.get_table().surface_names() if n[:1].isupper() and len(n) > 1})
+    matcher.add("ALIAS", [make(n) for n in names])
+    return matcher
+
+
+def _clean(doc: Doc, span: Span, label: str) -> EMention | None:
+    start, end = span.start, span.end
+    while start < end and (doc[start].lower_ in _LEADING_DETS or doc[start].is_punct or doc[start].is_space):
+        start += 1
+    while end > start and (doc[end - 1].tag_ == "POS" or doc[end - 1].is_punct or doc[end - 1].is_space
+                           or doc[end - 1].lower_ in ("'s", "’s")):
+        end -= 1
+    if start >= end:
+        return None
+    # a newline inside a name means NER ran across a paragraph break: keep the first line
+    for i in range(start, end):
+        if "\n" in doc[i].text or doc[i].is_space:
+            end = i
+            break
+    if start >= end:
+        return None
+    cstart, cend = doc[start].idx, doc[end - 1].idx + len(doc[end - 1].text)
+    text = doc.text
+    # repair names split at punctuation: "Censor" "." "NET" -> "Censor.NET"
+    while cend + 1 < len(text) and text[cend] in ".-" and text[cend + 1].isalnum():
+        nxt = cend + 1
+        while nxt < len(text) and (text[nxt].isalnum()):
+            nxt += 1
+        cend = nxt
+        while end < len(doc) and doc[end].idx < cend:
+            end += 1
+    surface = text[cstart:cend]
+    low = surface.lower()
+    if low in JUNK_NAMES or len(surface) < 2 or not any(c.isalpha() for c in surface):
+        return None
+    if surface[0].islower() and aliases.canonical_id(surface) is None:
+        return None
+    if end - start > 8:
+        return None
+    return EMention(cstart, cend, surface, label, start, end)
+
+
+def _strip_honorific(name: str) -> str:
+    parts = name.split()
+    while len(parts) > 1 and parts[0].lower() in HONORIFICS:
+        parts = parts[1:]
+    return " ".join(parts)
+
+
+def _initials(name: str) -> str:
+    return "".join(w[0] for w in re.split(r"[\s-]+", name) if w and w[0].isupper())
+
+
+def _is_actor(doc: Doc, m: EMention) -> bool:
+    root = doc[m.tok_start:m.tok_end].root
+    if root.dep_ == "pobj":
+        return root.head.lower_ not in LOCATIVE_PREPS and root.head.lower_ != "of" or (
+            root.head.lower_ == "from" and root.head.head.pos_ == "VERB"
+        )
+    if root.dep_ == "compound":
+        return False
+    return root.dep_ in _ACTOR_DEPS
+
+
+def collect_mentions(doc: Doc, matcher: PhraseMatcher | None) -> list[EMention]:
+    spans: list[tuple[Span, str]] = [(e, e.label_) for e in doc.ents if e.label_ in ENTITY_LABELS]
+    taken = [False] * len(doc)
+    for span, _ in spans:
+        for i in range(span.start, span.end):
+            taken[i] = True
+    if matcher is not None:
+        for _, s, e in sorted(matcher(doc), key=lambda m: (m[1], -(m[2] - m[1]))):
+            if any(taken[s:e]):
+                continue
+            span = doc[s:e]
+            entry = aliases.get_table().lookup(span.text)
+            if entry is None:
+                continue
+            spans.append((span, entry.type))
+            for i in range(s, e):
+                taken[i] = True
+    mentions = [m for m in (_clean(doc, s, label) for s, label in spans) if m is not None]
+    mentions.sort(key=lambda m: m.start)
+    deduped: list[EMention] = []
+    for m in mentions:
+        if deduped and m.start < deduped[-1].end:
+            continue
+        deduped.append(m)
+    return deduped
+
+
+def _role_words_before(doc: Doc, tok_start: int, limit: int = 6) -> tuple[list[Token], bool]:
+    """Title words directly before a name: "NATO Secretary General | Jens Stoltenberg"."""
+    words: list[Token] = []
+    i = tok_start - 1
+    has_head = False
+    while i >= 0 and len(words) < limit:
+        t = doc[i]
+        low = t.lower_
+        if low in ROLE_HEADS or low in ROLE_MODIFIERS:
+            words.insert(0, t)
+            has_head = has_head or low in ROLE_HEADS
+        elif t.text in ("-", "–") and words:
+            pass
+        else:
+            break
+        i -= 1
+    return words, has_head
+
+
+def _title_set(tokens: list[Token]) -> frozenset[str]:
+    parts: list[str] = []
+    for t in tokens:
+        parts.extend(p for p in re.split(r"[-–\s]+", t.lower_) if p)
+    return frozenset(p for p in parts if p in ROLE_HEADS or p in ROLE_MODIFIERS)
+
+
+def _compound_title(head: Token) -> list[Token]:
+    mods = [c for c in head.lefts if c.dep_ in ("compound", "amod") and (c.lower_ in ROLE_MODIFIERS or c.lower_ in ROLE_HEADS)]
+    return [*mods, head]
+
+
+def find_titles(doc: Doc, index: EntityIndex) -> None:
+    for cluster in list(index.clusters.values()):
+        if cluster.type != "PERSON":
+            continue
+        for m in list(cluster.mentions):
+            words, has_head = _role_words_before(doc, m.tok_start)
+            title_tokens: list[Token] = words if has_head else []
+            root = doc[m.tok_start:m.tok_end].root
+            if not title_tokens and root.dep_ == "appos" and root.head.lower_ in ROLE_HEADS:
+                title_tokens = _compound_title(root.head)
+            if not title_tokens:
+                for child in root.children:
+                    if child.dep_ == "appos" and child.lower_ in ROLE_HEADS:
+                        title_tokens = _compound_title(child)
+                        break
+            ts = _title_set(title_tokens)
+            if ts and any(w in ROLE_HEADS for w in ts):
+                index.titles.append((ts, cluster.key, m.start))
+
+
+def find_role_mentions(doc: Doc, index: EntityIndex) -> None:
+    """"the Secretary-General" / "the General Secretary" -> the person introduced with that title."""
+    if not index.titles:
+        return
+    for t in doc:
+        if t.lower_ != "the" or index.token_cluster[t.i] is not None:
+            continue
+        j = t.i + 1
+        toks: list[Token] = []
+        while j < len(doc) and len(toks) < 5:
+            w = doc[j]
+            parts = [p for p in re.split(r"[-–]+", w.lower_) if p]
+            if parts and all(p in ROLE_HEADS or p in ROLE_MODIFIERS for p in parts):
+                toks.append(w)
+            elif w.text in ("-", "–") and toks:
+                pass
+            else:
+                break
+            j += 1
+        if not toks or index.token_cluster[toks[-1].i] is not None:
+            continue
+        if j < len(doc) and (doc[j].pos_ == "PROPN" or doc[j].lower_ == "of"):
+            continue  # "the President of X", "the Prime Minister Fumio Kishida": not a bare role
+        words = _title_set(toks)
+        if not words or not any(w in ROLE_HEADS for w in words):
+            continue
+        candidates = [(pos, key) for ts, key, pos in index.titles if ts == words]
+        if not candidates:
+            candidates = [(pos, key) for ts, key, pos in index.titles if words < ts and toks[-1].lower_ in ts]
+        if not candidates:
+            continue
+        before = [c for c in candidates if c[0] < t.idx]
+        pos, key = max(before) if before else min(candidates)
+        if len({k for _, k in candidates}) > 1 and not before:
+            continue
+        end_tok = toks[-1]
+        m = EMention(t.idx, end_tok.idx + len(end_tok.text), doc.text[t.idx:end_tok.idx + len(end_tok.text)],
+                     "PERSON", t.i, end_tok.i + 1, role=True)
+        index.assign(m, key)
+
+
+def build_index(doc: Doc, matcher: PhraseMatcher | None = None) -> EntityIndex:
+    mentions = collect_mentions(doc, matcher)
+    table = aliases.get_table()
+    persons: dict[str, set[str]] = {}
+    for m in mentions:
+        name = _strip_honorific(m.text)
+        if m.label == "PERSON" and len(name.split()) > 1:
+            persons.setdefault(name.split()[-1].lower(), set()).add(name)
+    for entry_id in {aliases.canonical_id(m.text) for m in mentions} - {None}:
+        entry = table.entries[entry_id]  # type: ignore[index]
+        if entry.type == "PERSON":
+            persons.setdefault(entry.name.split()[-1].lower(), set()).add(entry.name)
+    orgs = {_initials(m.text): m.text for m in mentions if m.label == "ORG" and len(m.text.split()) > 1}
+
+    keys: list[tuple[str, str, str | None]] = []  # (key, type, table id)
+    for m in mentions:
+        name = _strip_honorific(m.text)
+        table_id = aliases.canonical_id(name)
+        entry = table.entries.get(table_id) if table_id else None
+        one_word = len(name.split()) == 1
+        if m.label == "PERSON" and not one_word:
+            tid = aliases.canonical_id(name, "PERSON")
+            keys.append((tid or aliases.entity_id("PERSON", name), "PERSON", tid))
+        elif one_word and name.lower() in persons and len(persons[name.lower()]) == 1 and not (
+            entry is not None and entry.type != "PERSON" and m.label == entry.type
+        ):
+            full = next(iter(persons[name.lower()]))
+            tid = aliases.canonical_id(full, "PERSON")
+            keys.append((tid or aliases.entity_id("PERSON", full), "PERSON", tid))
+        elif entry is not None and not (m.label == "PERSON" and entry.type != "PERSON"):
+            keys.append((entry.id, entry.type, entry.id))
+        elif name.isupper() and name in orgs:
+            full = orgs[name]
+            tid = aliases.canonical_id(full)
+            keys.append((tid or aliases.entity_id("ORG", full), "ORG", tid))
+        else:
+            keys.append((aliases.entity_id(m.label, name), m.label, None))
+
+    present = {k for k, _, _ in keys}
+    for i, m in enumerate(mentions):
+        target = table.context_keys.get(aliases.normalize_key(m.text))
+        if target and target in present and keys[i][2] is None:
+            keys[i] = (target, table.entries[target].type, target)
+
+    index = EntityIndex({}, [None] * len(doc), [None] * len(doc), [])
+    for m, (key, type_, tid) in zip(mentions, keys, strict=True):
+        state = aliases.stands_for(key) if tid else None
+        if state and _is_actor(doc, m):
+            entry = table.entries[state]
+            key, type_, tid = entry.id, entry.type, entry.id
+        if key not in index.clusters:
+            name = table.entries[tid].name if tid else _strip_honorific(m.text)
+            index.add_cluster(ECluster(key, type_, name, tid))
+        index.assign(m, key)
+    for cluster in index.clusters.values():
+        if cluster.table_id:
+            continue
+        labels = Counter(m.label for m in cluster.mentions)
+        cluster.type = "PERSON" if labels["PERSON"] and len(cluster.name.split()) > 1 else labels.most_common(1)[0][0]
+        best = max(cluster.mentions, key=lambda m: (len(_strip_honorific(m.text).split()), -m.start))
+        cluster.name = _strip_honorific(best.text)
+        cluster.aliases.discard(cluster.name)
+    find_titles(doc, index)
+    find_role_mentions(doc, index)
+    find_context_aliases(doc, index)
+    return index
+
+
+def find_context_aliases(doc: Doc, index: EntityIndex) -> None:
+    """Generic names ("the bloc") for an entity the document names explicitly."""
+    table = aliases.get_table()
+    phrases = [(tuple(k.split()), target) for k, target in table.context_keys.items() if target in index.clusters]
+    for words, target in phrases:
+        n = len(words) + 1
+        for i in range(len(doc) - n + 1):
+            if doc[i].lower_ != "the" or any(index.token_cluster[j] for j in range(i, i + n)):
+                continue
+            if tuple(t.lower_ for t in doc[i + 1:i + n]) != words:
+                continue
+            span = doc[i:i + n]
+            index.assign(EMention(span.start_char, span.end_char, span.text, index.clusters[target].type, i, i + n), target)
+
+
+def looks_like_org(name: str) -> bool:
+    words = name.lower().replace(".", " ").split()
+    return "." in name or name.isupper() or any(w in ORG_WORDS for w in words)
+
+
+def fix_speaker_type(cluster: ECluster) -> None:
+    """A name used as a speaker is a PERSON or an ORG, not a place (unless it is a known state)."""
+    if cluster.table_id or cluster.type not in ("GPE", "LOC", "FAC", "PRODUCT", "LAW", "EVENT"):
+        return
+    cluster.type = "ORG" if looks_like_org(cluster.name) or len(cluster.name.split()) == 1 else "PERSON"

@@ -1,0 +1,154 @@
+"""Who is speaking: the subject of a reporting verb, resolved to an entity.
+
+Names resolve through the entity index (surname, alias and role mentions are already merged);
+pronouns go to the most recent compatible speaker; reporting nouns ("a statement from the
+ministry") to their owner; unknown proper names become new entities; anything else stays a
+phrase ("a spokesperson for the ministry").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from spacy.tokens import Doc, Token
+
+from pipeline.tagging import aliases
+from pipeline.tagging.entities import ECluster, EMention, EntityIndex, looks_like_org
+from pipeline.tagging.lexicon import GROUP_PRONOUNS, PERSON_PRONOUNS, REPORTING_NOUNS, ROLE_HEADS
+
+_PERSON_NOUNS = ROLE_HEADS | frozenset(
+    "man woman person resident witness source official officer spokesperson mother father student".split()
+)
+_NP_DROP = frozenset({"relcl", "appos", "acl", "punct", "cc", "conj", "advcl", "parataxis"})
+
+
+@dataclass
+class ResolvedSpeaker:
+    name: str
+    key: str | None  # entity cluster key
+    mention: str
+    start: int
+    end: int
+    person_like: bool
+
+
+def subject_of(verb: Token, depth: int = 0) -> Token | None:
+    """The speaker token of a reporting verb (or of "according to")."""
+    if verb.lower_ == "according":
+        for child in verb.children:
+            if child.lower_ == "to":
+                return next((c for c in child.children if c.dep_ == "pobj"), None)
+        return None
+    for child in verb.children:
+        if child.dep_ == "agent":
+            pobj = next((c for c in child.children if c.dep_ == "pobj"), None)
+            if pobj is not None:
+                return pobj
+    for child in verb.children:
+        if child.dep_ in ("nsubj", "csubj"):
+            return child
+    if any(c.dep_ == "nsubjpass" for c in verb.children):
+        return None
+    if depth < 3 and verb.dep_ in ("conj", "advcl", "xcomp", "relcl") and verb.head is not verb:
+        if verb.dep_ == "relcl":
+            return verb.head
+        return subject_of(verb.head, depth + 1)
+    return None
+
+
+def noun_phrase(tok: Token) -> tuple[int, int]:
+    """Token bounds of the compact noun phrase headed by ``tok`` (no relative clauses/appositions)."""
+    lo, hi = tok.i, tok.i
+    stack = [c for c in tok.children if c.dep_ not in _NP_DROP]
+    while stack:
+        c = stack.pop()
+        lo, hi = min(lo, c.i), max(hi, c.i)
+        stack.extend(x for x in c.children if x.dep_ not in _NP_DROP)
+    return lo, hi + 1
+
+
+class SpeakerResolver:
+    def __init__(self, doc: Doc, index: EntityIndex) -> None:
+        self.doc = doc
+        self.index = index
+        self.history: list[tuple[int, ResolvedSpeaker]] = []
+
+    def remember(self, position: int, speaker: ResolvedSpeaker) -> None:
+        self.history.append((position, speaker))
+
+    def _from_mention(self, m: EMention) -> ResolvedSpeaker:
+        cluster = self.index.clusters[m.key]
+        return ResolvedSpeaker(cluster.name, cluster.key, m.text, m.start, m.end, cluster.type == "PERSON")
+
+    def _pronoun(self, tok: Token, position: int) -> ResolvedSpeaker | None:
+        low = tok.lower_
+        want_person = low in PERSON_PRONOUNS
+        if not want_person and low not in GROUP_PRONOUNS:
+            return None
+        if low in ("we", "us"):
+            return None
+        for pos, sp in reversed(self.history):
+            if pos <= position and sp.person_like == want_person and sp.key is not None:
+                return ResolvedSpeaker(sp.name, sp.key, tok.text, tok.idx, tok.idx + len(tok.text), sp.person_like)
+        wanted = ("PERSON",) if want_person else ("ORG", "GPE", "NORP")
+        for i in range(tok.i - 1, -1, -1):
+            m = self.index.token_mention[i]
+            if m is not None and self.index.clusters[m.key].type in wanted:
+                c = self.index.clusters[m.key]
+                return ResolvedSpeaker(c.name, c.key, tok.text, tok.idx, tok.idx + len(tok.text), want_person)
+        return None
+
+    def resolve(self, tok: Token | None, position: int) -> ResolvedSpeaker | None:
+        if tok is None:
+            return None
+        mention = self.index.token_mention[tok.i]
+        if mention is not None:
+            return self._from_mention(mention)
+        if tok.pos_ == "PRON":
+            return self._pronoun(tok, position)
+        if tok.lemma_.lower() in REPORTING_NOUNS:
+            for child in tok.children:
+                if child.dep_ == "poss":
+                    return self.resolve(child, position)
+                if child.dep_ == "prep" and child.lower_ in ("from", "by", "of"):
+                    pobj = next((c for c in child.children if c.dep_ == "pobj"), None)
+                    if pobj is not None:
+                        return self.resolve(pobj, position)
+        lo, hi = noun_phrase(tok)
+        # a name inside the phrase ("Minister Smith", "the Kremlin's spokesman Peskov")
+        for i in range(hi - 1, lo - 1, -1):
+            m = self.index.token_mention[i]
+            if m is not None and self.index.clusters[m.key].type == "PERSON" and i >= tok.i:
+                return self._from_mention(m)
+        if tok.pos_ == "PROPN":
+            return self._new_entity(tok)
+        while lo < hi and self.doc[lo].dep_ == "det":
+            lo += 1
+        span = self.doc[lo:hi]
+        if not span.text.strip():
+            return None
+        start, end = span.start_char, span.end_char
+        return ResolvedSpeaker(span.text, None, span.text, start, end, tok.lemma_.lower() in _PERSON_NOUNS)
+
+    def _new_entity(self, tok: Token) -> ResolvedSpeaker:
+        lo = tok.i
+        while lo > 0 and self.doc[lo - 1].dep_ == "compound" and self.doc[lo - 1].pos_ == "PROPN" and self.doc[lo - 1].head.i >= tok.i - 3:
+            lo -= 1
+        span = self.doc[lo:tok.i + 1]
+        name = span.text
+        for cluster in self.index.clusters.values():
+            if cluster.type == "PERSON" and cluster.name.split()[-1] == name:
+                m = EMention(span.start_char, span.end_char, name, "PERSON", lo, tok.i + 1)
+                self.index.assign(m, cluster.key)
+                return self._from_mention(m)
+        table_id = aliases.canonical_id(name)
+        if table_id:
+            entry = aliases.get_table().entries[table_id]
+            type_, key, cname = entry.type, entry.id, entry.name
+        else:
+            type_ = "ORG" if looks_like_org(name) else "PERSON"
+            key, cname = aliases.entity_id(type_, name), name
+        cluster = self.index.add_cluster(ECluster(key, type_, cname, table_id))
+        m = EMention(span.start_char, span.end_char, name, type_, lo, tok.i + 1)
+        self.index.assign(m, cluster.key)
+        return self._from_mention(m)

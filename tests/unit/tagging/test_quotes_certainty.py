@@ -1,0 +1,45 @@
+import pytest
+
+from pipeline.tagging.certainty import certainty_of
+from pipeline.tagging.quotes import find_quotes
+
+
+def _texts(text):
+    return [(text[q.start:q.end], q.continues is not None) for q in find_quotes(text)]
+
+
+def test_straight_and_curly_quotes():
+    text = 'She said: "The bridge will open in March." Later: “We are on budget,” he added.'
+    assert _texts(text) == [("The bridge will open in March.", False), ("We are on budget", False)]
+
+
+def test_multi_paragraph_quote_continues():
+    text = 'The mayor said: "Our water is safe to drink.\n\n"We tested every well twice," she said.'
+    assert _texts(text) == [("Our water is safe to drink.", False), ("We tested every well twice", True)]
+
+
+def test_short_scare_quotes_and_apostrophes_ignored():
+    text = "Critics called it a \"hoax\". It's the mayor's plan, not the council's."
+    assert find_quotes(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        ("There is no doubt that the dam is leaking.", "high"),
+        ("The ministry clearly violated the rules.", "high"),
+        ("The council does not rule out that taxes may rise.", "low"),
+        ("The vaccine might reduce infections.", "low"),
+        ("Turnout is likely to fall.", "medium"),
+        ("The factory closed in 2019.", "medium"),
+        ("It is not clear whether the talks will resume.", "low"),
+        ("Sales rose in May.", "medium"),
+        ("Officials have no doubts about the figures.", "high"),
+    ],
+)
+def test_certainty_levels(text, level):
+    assert certainty_of(text).level == level
+
+
+def test_certainty_reports_cues_as_written():
+    assert certainty_of("There is no doubt it may fail").cues == ["There is no doubt", "may"]
