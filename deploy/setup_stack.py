@@ -104,8 +104,8 @@ def setup_kibana(env: Mapping[str, str], run: Callable[[list[str]], int],
     _require(env, "NEWSWATCH_KIBANA_URL", "NEWSWATCH_KIBANA_USERNAME", "NEWSWATCH_KIBANA_PASSWORD")
     wait_for("Kibana", available, timeout=float(env.get("SETUP_TIMEOUT", "600")))
     path = env.get("SETUP_SAVED_OBJECTS_FILE") or SAVED_OBJECTS
-    if run(["newswatch", "kibana", "import", path]) != 0:
-        raise SetupError(f"`newswatch kibana import {path}` failed (its output is above)")
+    if run(["newswatch", "kibana", "import", "--file", path]) != 0:
+        raise SetupError(f"`newswatch kibana import --file {path}` failed (its output is above)")
     print("kibana-setup: saved objects imported")
 
 
