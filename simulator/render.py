@@ -87,6 +87,7 @@ def render_article(item: ItemSpec, site_name: str, base_url: str, language: str 
     url = item_link(base_url, item)
     author = escape(item.author or "")
     published = item.published.isoformat()
+    byline = f'By <span class="author">{author}</span>, ' if author else ""
     return f"""<!DOCTYPE html>
 <html lang="{escape(language)}">
 <head>
@@ -106,7 +107,7 @@ def render_article(item: ItemSpec, site_name: str, base_url: str, language: str 
 <main>
 <article>
 <h1>{escape(item.title)}</h1>
-<p class="byline">By <span class="author">{author}</span>, <time datetime="{published}">{published[:10]}</time></p>
+<p class="byline">{byline}<time datetime="{published}">{published[:10]}</time></p>
 {body}
 </article>
 </main>

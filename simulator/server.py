@@ -83,6 +83,7 @@ HOSTILE: dict[str, str] = {
 }
 METADATA_URL = "http://169.254.169.254/latest/meta-data/iam/security-credentials/"
 PRIVATE_URL = "http://10.0.0.1/admin"
+BOMB_BYTES = 128 * 1024 * 1024  # inflates 1000:1; the fetch cap must stop it early
 
 
 class Simulator:
@@ -114,8 +115,7 @@ class Simulator:
     def start(self) -> str:
         if self._server is not None:
             return self.base_url
-        server = ThreadingHTTPServer((self.host, self.port), _handler_for(self))
-        server.daemon_threads = True
+        server = _QuietServer((self.host, self.port), _handler_for(self))
         self._server = server
         self.port = server.server_address[1]
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
@@ -284,7 +284,8 @@ class Simulator:
                                redirect_status=301)
             self.set_behaviour(HOSTILE["huge_feed"], huge_bytes=64 * 1024 * 1024,
                                content_type="application/rss+xml")
-            self.set_behaviour(HOSTILE["gzip_bomb_feed"], gzip_bomb_bytes=256 * 1024 * 1024,
+            hostile.gzip_bomb(BOMB_BYTES)  # built now, so the first request is not slow
+            self.set_behaviour(HOSTILE["gzip_bomb_feed"], gzip_bomb_bytes=BOMB_BYTES,
                                content_type="application/rss+xml")
             self.set_raw(HOSTILE["malformed_feed"], hostile.MALFORMED_RSS.format(base=b), "application/rss+xml")
             self.set_raw(HOSTILE["xml_bomb_feed"], hostile.XML_ENTITY_BOMB, "application/rss+xml")
@@ -306,9 +307,9 @@ class Simulator:
                                charset_actual="cp1252")
             for key, behaviour in {
                 "huge_article": Behaviour(huge_bytes=64 * 1024 * 1024),
-                "gzip_bomb_article": Behaviour(gzip_bomb_bytes=256 * 1024 * 1024),
+                "gzip_bomb_article": Behaviour(gzip_bomb_bytes=BOMB_BYTES),
                 "slow_article": Behaviour(delay=3.0),
-                "trickle_article": Behaviour(trickle=0.3),
+                "trickle_article": Behaviour(trickle=0.5),
                 "forbidden_article": Behaviour(status=403),
                 "rate_limited_article": Behaviour(status=429, retry_after=60),
                 "challenge_article": Behaviour(status=503, body=hostile.CHALLENGE_PAGE,
@@ -380,6 +381,17 @@ class Simulator:
             self._hits[path] += 1
             if self.record_requests:
                 self.requests.append((path, headers))
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            super().handle_error(request, client_address)
 
 
 def _etag(body: bytes) -> str:

@@ -1,0 +1,1 @@
+"""Article extraction with trafilatura, and the classification of every page's outcome."""

@@ -1,0 +1,196 @@
+"""HTML to Article with trafilatura, falling back to the feed entry's fields, and one outcome per
+page: ok, too_short, not_article, paywalled, blocked or parse_error (fetch failures pass through)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pipeline.extract.language import declared_language, guess_language
+from pipeline.fetch.classify import challenge_marker
+from pipeline.outcomes import Outcome, Status
+from pipeline.records import Article, FeedEntry, FetchedPage, article_id_for
+from pipeline.urls import canonicalize_url, host_of, is_http_url
+
+log = logging.getLogger(__name__)
+
+MIN_CHARS = 250  # shorter main text is a brief, a teaser or a failed extraction
+PAYWALL_TEASER_CHARS = 1500
+MAX_LINK_DENSITY = 0.5
+FUTURE_TOLERANCE = timedelta(days=1)
+
+_PAYWALL = re.compile(
+    r"[\"']isAccessibleForFree[\"']\s*:\s*[\"']?false"
+    r"|class=[\"'][^\"']*\b(paywall|paywall-[\w-]+|subscriber-only|premium-content|piano-offer|"
+    r"meteredContent|regwall|tp-modal)\b"
+    r"|subscribe to (continue|keep) reading|to continue reading,? (please )?(subscribe|log in|sign in)"
+    r"|this (article|story|content) is (only )?(available |reserved )?(for|to) (subscribers|members)"
+    r"|already a subscriber\?",
+    re.IGNORECASE,
+)
+_WS = re.compile(r"[ \t\r\f\v]+")
+
+
+def _paywall_marker(html: str) -> str | None:
+    m = _PAYWALL.search(html)
+    return m.group(0)[:60] if m else None
+
+
+def _link_density(html: str) -> float:
+    """Share of the body's visible text that sits inside links (listing pages are mostly links)."""
+    import lxml.html
+
+    try:
+        tree = lxml.html.fromstring(html)
+    except Exception:
+        return 0.0
+    for bad in tree.xpath("//script|//style|//noscript"):
+        bad.drop_tree()
+    total = len(" ".join(tree.text_content().split()))
+    if total == 0:
+        return 0.0
+    linked = sum(len(" ".join(a.text_content().split())) for a in tree.iter("a"))
+    return linked / total
+
+
+def _parse_date(value: str | None, now: datetime) -> datetime | None:
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when if when <= now + FUTURE_TOLERANCE else None
+
+
+def _split(value: Any, sep: str = ",") -> list[str]:
+    if not value:
+        return []
+    items = value if isinstance(value, list) else str(value).split(sep)
+    return [i.strip() for i in items if i and i.strip()]
+
+
+def clean_text(text: str) -> str:
+    lines = [_WS.sub(" ", line).strip() for line in text.splitlines()]
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out).strip()
+
+
+def _run_trafilatura(html: str, url: str | None, now: datetime) -> Any:
+    import trafilatura
+
+    return trafilatura.bare_extraction(
+        html, url=url, with_metadata=True, include_comments=False, include_tables=True,
+        date_extraction_params={"extensive_search": True, "original_date": True,
+                                "outputformat": "%Y-%m-%dT%H:%M:%S%z",
+                                "max_date": (now + FUTURE_TOLERANCE).strftime("%Y-%m-%d")},
+    )
+
+
+def extract_html(html: str, url: str | None = None, entry: FeedEntry | None = None, *,
+                 fetched_at: datetime | None = None, now: datetime | None = None) -> Article:
+    """Extract one page. Never raises for bad input: the Article's outcome says what went wrong."""
+    now = now or datetime.now(UTC)
+    url = url or (entry.url if entry else None)
+    doc = None
+    failure: Outcome | None = None
+    if not html or not html.strip():
+        failure = Outcome.failure(Status.PARSE_ERROR, "empty document")
+    elif "<" not in html[:5000]:
+        failure = Outcome.failure(Status.PARSE_ERROR, "not HTML (no markup)")
+    else:
+        try:
+            doc = _run_trafilatura(html, url, now)
+        except Exception as exc:  # trafilatura/lxml choke on some inputs; that is this page's outcome
+            failure = Outcome.failure(Status.PARSE_ERROR, f"extraction failed: {type(exc).__name__}: {exc}")
+    meta: dict[str, Any] = {}
+    text = ""
+    if doc is not None:
+        meta = {k: getattr(doc, k, None) for k in ("title", "author", "url", "description", "sitename",
+                                                     "date", "categories", "tags", "image", "pagetype",
+                                                     "language")}
+        text = clean_text(doc.text or "")
+    if failure is None:
+        failure = classify(html, text, meta)
+    return _article(html, text, meta, url, entry, failure, fetched_at, now)
+
+
+def classify(html: str, text: str, meta: dict[str, Any]) -> Outcome:
+    marker = challenge_marker(html)
+    if marker and len(text) < 2 * MIN_CHARS:
+        return Outcome.failure(Status.BLOCKED, f"bot challenge page ({marker!r})")
+    paywall = _paywall_marker(html)
+    if paywall and len(text) < PAYWALL_TEASER_CHARS:
+        return Outcome.failure(Status.PAYWALLED, f"paywall suspected ({paywall!r}); {len(text)} chars visible")
+    if not text:
+        return Outcome.failure(Status.NOT_ARTICLE, "no main text found")
+    pagetype = (meta.get("pagetype") or "").lower()
+    if pagetype and pagetype not in ("article", "newsarticle", "blogposting", "blog", "reportagenewsarticle"):
+        density = _link_density(html)
+        if density > MAX_LINK_DENSITY:
+            return Outcome.failure(Status.NOT_ARTICLE, f"{pagetype} page, {density:.0%} of its text is links")
+    elif not pagetype and len(text) < 4 * MIN_CHARS:
+        density = _link_density(html)
+        if density > MAX_LINK_DENSITY:
+            return Outcome.failure(Status.NOT_ARTICLE, f"{density:.0%} of the page text is links")
+    if len(text) < MIN_CHARS:
+        return Outcome.failure(Status.TOO_SHORT, f"{len(text)} chars of main text (< {MIN_CHARS})")
+    return Outcome.success()
+
+
+def _article(html: str, text: str, meta: dict[str, Any], url: str | None, entry: FeedEntry | None,
+             outcome: Outcome, fetched_at: datetime | None, now: datetime) -> Article:
+    page_url = meta.get("url") if is_http_url(meta.get("url") or "") else None
+    url = url or page_url or ""
+    if entry is not None:
+        canonical = entry.canonical_url
+    elif url and is_http_url(url):
+        canonical = canonicalize_url(url)
+    else:
+        canonical = url or "sha256:" + hashlib.sha256(html.encode("utf-8", "replace")).hexdigest()
+    published = _parse_date(meta.get("date"), now)
+    if entry is not None and entry.published_at is not None:
+        # the feed's timestamp is exact; the page's date is often a day only
+        if published is None or published.date() == entry.published_at.date():
+            published = entry.published_at
+    tags = list(dict.fromkeys(t.lower() for t in _split(meta.get("tags")) + _split(meta.get("categories"))
+                              + (entry.tags if entry else [])))
+    language = (guess_language(text) if text else None) or declared_language(html) or meta.get("language") \
+        or (entry.language if entry else None)
+    domain = host_of(url) if url and is_http_url(url) else None
+    authors = _split(meta.get("author"), ";") or (list(entry.authors) if entry else [])
+    return Article(
+        article_id=article_id_for(canonical), url=url, canonical_url=canonical, outcome=outcome,
+        feed_ids=[entry.feed_id] if entry else [], feed_names=[entry.feed_name] if entry and entry.feed_name else [],
+        site=meta.get("sitename") or domain, domain=domain,
+        title=meta.get("title") or (entry.title if entry else None),
+        text=text if outcome.ok else text[:PAYWALL_TEASER_CHARS],
+        summary=entry.summary if entry else None,
+        description=meta.get("description") or (entry.summary if entry else None),
+        authors=authors, published_at=published, fetched_at=fetched_at, language=language, tags=tags,
+        image=meta.get("image"),
+        content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest() if text else None,
+    )
+
+
+def extract_article(page: FetchedPage) -> Article:
+    """The Article for a fetched page; a failed fetch keeps its outcome and the entry's fields."""
+    if page.outcome.status != Status.OK or page.body is None:
+        outcome = page.outcome
+        if page.outcome.status == Status.OK:
+            outcome = Outcome.failure(Status.PARSE_ERROR, "fetched page has no body", page.http_status)
+        return _article("", "", {}, page.final_url or page.entry.url, page.entry, outcome, page.fetched_at,
+                        datetime.now(UTC))
+    article = extract_html(page.body, page.final_url or page.entry.url, page.entry, fetched_at=page.fetched_at)
+    if page.http_status is not None and article.outcome.http_status is None:
+        article = article.model_copy(update={"outcome": article.outcome.model_copy(
+            update={"http_status": page.http_status})})
+    return article

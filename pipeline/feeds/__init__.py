@@ -1,0 +1,1 @@
+"""Feeds: the feed list (catalog), per-feed state, parsing, polling and scheduling."""

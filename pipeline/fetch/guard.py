@@ -1,0 +1,172 @@
+"""SSRF guard: resolve the host and refuse addresses a news fetcher has no business reaching.
+
+Loopback, private, link-local, CGNAT, multicast, reserved and unspecified addresses are refused
+unless `Settings.allow_private_addresses` (optionally narrowed by `allowed_private_networks`).
+Cloud metadata endpoints are refused always. The check runs before every hop of a redirect chain,
+and `GuardedBackend` re-checks the address actually connected to (no DNS-rebinding window).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import httpcore
+
+from pipeline.config import Settings
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+
+_METADATA = frozenset(
+    ipaddress.ip_address(a)
+    for a in ("169.254.169.254", "169.254.170.2", "100.100.100.200", "192.0.0.192", "fd00:ec2::254")
+)
+_CGNAT = ipaddress.ip_network("100.64.0.0/10")
+
+
+class AddressRefused(Exception):
+    """Raised by GuardedBackend when a connection would reach a refused address."""
+
+
+@dataclass(frozen=True)
+class AddressPolicy:
+    allow_private: bool = False
+    allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AddressPolicy:
+        nets = tuple(
+            ipaddress.ip_network(n.strip(), strict=False)
+            for n in settings.allowed_private_networks.split(",")
+            if n.strip()
+        )
+        return cls(allow_private=settings.allow_private_addresses, allowed_networks=nets)
+
+    def refusal(self, ip: IPAddress) -> str | None:
+        """Why `ip` is refused, or None if it may be contacted."""
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        if ip in _METADATA:
+            return f"{ip} is a cloud metadata address"
+        kind = _private_kind(ip)
+        if kind is None:
+            return None
+        if not self.allow_private:
+            return f"{ip} is a {kind} address"
+        if self.allowed_networks and not any(ip in n for n in self.allowed_networks):
+            return f"{ip} is a {kind} address outside the allowed networks"
+        if kind == "link-local":
+            return f"{ip} is a link-local address"
+        return None
+
+
+def _private_kind(ip: IPAddress) -> str | None:
+    if ip.is_loopback:
+        return "loopback"
+    if ip.is_link_local:
+        return "link-local"
+    if ip.is_unspecified:
+        return "unspecified"
+    if ip.is_multicast:
+        return "multicast"
+    if isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT:
+        return "shared (CGNAT)"
+    if ip.is_private:
+        return "private"
+    if ip.is_reserved:
+        return "reserved"
+    return None
+
+
+async def system_resolver(host: str, port: int) -> list[str]:
+    loop = asyncio.get_running_loop()
+    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(info[4][0] for info in infos))
+
+
+def _literal(host: str) -> IPAddress | None:
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+
+
+async def check_url(url: str, policy: AddressPolicy, resolver: Resolver = system_resolver) -> str | None:
+    """Resolve the URL's host; return the refusal reason, or None when every address is allowed."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return f"unsupported URL scheme {parts.scheme!r}"
+    host = parts.hostname
+    if not host:
+        return "URL has no host"
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return "URL has an invalid port"
+    literal = _literal(host)
+    if literal is not None:
+        addresses: Iterable[str] = [str(literal)]
+    else:
+        if host.lower() in ("localhost", "localhost.localdomain") or host.lower().endswith(".localhost"):
+            if not policy.allow_private:
+                return f"host {host} is loopback"
+        try:
+            addresses = await resolver(host, port)
+        except (OSError, UnicodeError) as exc:
+            return f"cannot resolve {host}: {exc}"
+        if not addresses:
+            return f"cannot resolve {host}: no addresses"
+    for addr in addresses:
+        ip = _literal(addr.split("%")[0])
+        if ip is None:
+            return f"{host} resolved to an unparseable address {addr!r}"
+        reason = policy.refusal(ip)
+        if reason:
+            return f"host {host}: {reason}" if literal is None else reason
+    return None
+
+
+class GuardedBackend(httpcore.AsyncNetworkBackend):
+    """Resolves, checks and connects to the checked address, so DNS cannot change in between."""
+
+    def __init__(self, inner: httpcore.AsyncNetworkBackend, policy: AddressPolicy,
+                 resolver: Resolver = system_resolver) -> None:
+        self._inner = inner
+        self._policy = policy
+        self._resolver = resolver
+
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                          local_address: str | None = None,
+                          socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+                          ) -> httpcore.AsyncNetworkStream:
+        literal = _literal(host)
+        addresses = [str(literal)] if literal is not None else await self._resolver(host, port)
+        last_exc: Exception | None = None
+        for addr in addresses:
+            ip = _literal(addr.split("%")[0])
+            if ip is None:
+                continue
+            reason = self._policy.refusal(ip)
+            if reason:
+                raise AddressRefused(f"host {host}: {reason}")
+            try:
+                return await self._inner.connect_tcp(addr, port, timeout=timeout, local_address=local_address,
+                                                     socket_options=socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                last_exc = exc
+        if last_exc is not None:
+            raise last_exc
+        raise httpcore.ConnectError(f"cannot resolve {host}")
+
+    async def connect_unix_socket(self, path: str, timeout: float | None = None,
+                                  socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+                                  ) -> httpcore.AsyncNetworkStream:
+        raise AddressRefused("unix sockets are not allowed")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
