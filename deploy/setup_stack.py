@@ -56,7 +56,9 @@ def _require(env: Mapping[str, str], *names: str) -> list[str]:
 
 
 def wait_for(what: str, probe: Callable[[], bool], timeout: float, interval: float = 5.0,
-             clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
+             clock: Callable[[], float] | None = None, sleep: Callable[[float], None] | None = None) -> None:
+    clock = clock or time.monotonic
+    sleep = sleep or time.sleep
     deadline = clock() + timeout
     while True:
         try:
