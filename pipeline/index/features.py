@@ -108,7 +108,7 @@ def detect_features(es: Elasticsearch, *, refresh: bool = False) -> ClusterFeatu
         data_streams=streams, reasons={k: v for k, v in reasons.items() if v},
     )
     for name, instead in features.missing().items():
-        log.warning("cluster lacks %s (%s): %s", name, features.reasons.get(name, "not detected"), instead)
+        log.info("cluster lacks %s (%s): %s", name, features.reasons.get(name, "not detected"), instead)
     _cache[key] = features
     return features
 

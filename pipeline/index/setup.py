@@ -152,7 +152,7 @@ def setup_indices(es: Elasticsearch, settings: Settings | None = None) -> SetupR
     try:
         features = detect_features(es)
         report = SetupReport(features=features)
-        _put_templates(es, names, features, settings)
+        _put_templates(es, names, features, settings, report)
         for kind in KINDS:
             alias = names.alias(kind)
             if alias_targets(es, alias):

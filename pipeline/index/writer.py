@@ -40,6 +40,7 @@ class ItemResult:
     claims_indexed: int = 0
     claims_deleted: int = 0
     errors: list[str] = field(default_factory=list)
+    transient: bool = False  # 429/5xx or a write block: the same document may succeed later
 
     @property
     def ok(self) -> bool:
@@ -47,7 +48,7 @@ class ItemResult:
 
     @property
     def retryable(self) -> bool:
-        return self.outcome.retryable
+        return not self.ok and self.transient
 
 
 @dataclass
@@ -202,6 +203,7 @@ class IndexWriter:
         deleted = self._delete_stale_claims(ok_ids, previous, new_claims)
         results: list[ItemResult] = []
         for article_id in unique:
+            transient = False
             if errors[article_id]:
                 # a write block means a migration is copying the index: try again after it flips
                 transient = all(s in RETRY_STATUSES or s == 0 for s in statuses[article_id]) or all(
@@ -214,7 +216,8 @@ class IndexWriter:
             else:
                 outcome = Outcome.success()
             results.append(ItemResult(article_id, outcome, claims_indexed=claims_ok[article_id],
-                                      claims_deleted=deleted.get(article_id, 0), errors=errors[article_id]))
+                                      claims_deleted=deleted.get(article_id, 0), errors=errors[article_id],
+                                      transient=transient))
         return results
 
     def _stored_claim_ids(self, article_ids: list[str]) -> dict[str, set[str]]:

@@ -119,8 +119,18 @@ def _highlight(fields: dict[str, dict[str, Any]], q: SearchQuery) -> dict[str, A
     return {"pre_tags": [pre], "post_tags": [post], "fields": fields, "require_field_match": False}
 
 
-def _date_facet() -> dict[str, Any]:
-    return {"auto_date_histogram": {"field": "published_at", "buckets": 12}}
+def date_interval(q: SearchQuery) -> str:
+    """Calendar interval for the date facet (auto_date_histogram lives in a module the embedded node lacks)."""
+    if q.since and q.until:
+        days = (q.until - q.since).days
+        return "day" if days <= 62 else "week" if days <= 366 else "month"
+    if q.since:
+        return "day" if (datetime.now(q.since.tzinfo) - q.since).days <= 62 else "week"
+    return "week"
+
+
+def _date_facet(q: SearchQuery) -> dict[str, Any]:
+    return {"date_histogram": {"field": "published_at", "calendar_interval": date_interval(q), "min_doc_count": 1}}
 
 
 def article_request(q: SearchQuery, english: bool) -> dict[str, Any]:
@@ -177,7 +187,7 @@ def article_request(q: SearchQuery, english: bool) -> dict[str, Any]:
             "places": {"terms": {"field": "places", "size": n}},
             "speakers": {"terms": {"field": "speakers", "size": n}},
             "sites": {"terms": {"field": "site", "size": n}},
-            "published": _date_facet(),
+            "published": _date_facet(q),
         }
     return body
 
@@ -216,6 +226,6 @@ def claim_request(q: SearchQuery, english: bool) -> dict[str, Any]:
             "certainty": {"terms": {"field": "certainty.level", "size": 3}},
             "about": {"terms": {"field": "about_names", "size": n}},
             "sites": {"terms": {"field": "site", "size": n}},
-            "published": _date_facet(),
+            "published": _date_facet(q),
         }
     return body

@@ -1,0 +1,30 @@
+"""Fixtures for the index/search/Kibana integration tests: a unique index prefix per test, cleaned up after."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from pipeline.config import Settings, load_settings
+
+
+@pytest.fixture
+def settings(es_url: str, es_client) -> Iterator[Settings]:
+    prefix = f"t4-{uuid.uuid4().hex[:10]}"
+    yield load_settings(es_url=es_url, index_prefix=prefix)
+    for index in es_client.indices.get(index=f"{prefix}-*", expand_wildcards="all").body:
+        es_client.indices.delete(index=index)
+    quiet = es_client.options(ignore_status=404)
+    for tmpl in quiet.indices.get_index_template(name=f"{prefix}-*").body.get("index_templates", []):
+        es_client.indices.delete_index_template(name=tmpl["name"])
+    for comp in quiet.cluster.get_component_template(name=f"{prefix}-*").body.get("component_templates", []):
+        es_client.cluster.delete_component_template(name=comp["name"])
+
+
+@pytest.fixture
+def writer(es_client, settings: Settings):
+    from pipeline.index.writer import IndexWriter
+
+    return IndexWriter(es_client, settings, refresh="wait_for")
