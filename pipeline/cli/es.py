@@ -1,4 +1,4 @@
-"""`newswatch es` (not implemented yet)."""
+"""`newswatch es start|status|stop`: the embedded Elasticsearch dev node (see docs/es-dev-node.md)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,44 @@ import sys
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("es", help="(not implemented yet)")
+    p = sub.add_parser("es", help="start, inspect or stop the embedded Elasticsearch dev node")
+    actions = p.add_subparsers(dest="es_action", required=True, metavar="ACTION")
+    for name, help_text in (
+        ("start", "start the node in the background; prints its URL once it answers"),
+        ("status", "say whether the node runs and answers (exit 0 if it does, 1 if not)"),
+        ("stop", "stop the node cleanly and wait for it"),
+    ):
+        a = actions.add_parser(name, help=help_text)
+        a.add_argument("--data-dir", help="node folder (default: NEWSWATCH_ES_NODE_DIR or <data_dir>/es-node)")
+        if name == "start":
+            a.add_argument("--port", type=int, help="HTTP port on 127.0.0.1 (default: NEWSWATCH_ES_NODE_PORT or 9200)")
+            a.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for it to answer")
+        if name == "stop":
+            a.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for a clean shutdown")
     p.set_defaults(handler=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
-    print("newswatch es: not implemented yet", file=sys.stderr)
-    return 2
+    from pipeline import devnode
+
+    try:
+        if args.es_action == "start":
+            current = devnode.status(args.data_dir)
+            if current.running:
+                print(f"already running, not starting another: {current.describe()}", file=sys.stderr)
+                if args.port is not None and current.url and not current.url.endswith(f":{args.port}"):
+                    print(f"(--port {args.port} ignored: stop it first to change the port)", file=sys.stderr)
+            print(devnode.start(args.data_dir, port=args.port, timeout=args.timeout))
+            return 0
+        if args.es_action == "status":
+            current = devnode.status(args.data_dir)
+            print(current.describe())
+            return 0 if current.running and current.responding else 1
+        if devnode.stop(args.data_dir, timeout=args.timeout):
+            print("stopped")
+        else:
+            print(f"not running: {devnode.default_data_dir() if not args.data_dir else args.data_dir}")
+        return 0
+    except devnode.DevNodeError as exc:
+        print(f"newswatch es {args.es_action}: {exc}", file=sys.stderr)
+        return 1

@@ -125,7 +125,8 @@ public final class DevNode {
     /** Returns why host:port cannot be bound, or null when it is free. */
     static String portTaken(String host, int port) {
         try (ServerSocket socket = new ServerSocket()) {
-            socket.setReuseAddress(false);
+            // as Elasticsearch binds: connections of a just-stopped node in TIME_WAIT must not count as "taken"
+            socket.setReuseAddress(true);
             socket.bind(new InetSocketAddress(InetAddress.getByName(host), port));
             return null;
         } catch (IOException e) {
