@@ -10,6 +10,11 @@
 # The lock is resolved for linux/x86_64 (amd64).
 FROM apache/airflow:3.3.2-python3.11
 
+# The editable install writes its metadata into /opt/newswatch, and named volumes copy ownership from the
+# image on first use: both directories belong to the airflow user (uid 50000, gid 0).
+USER root
+RUN mkdir -p /opt/newswatch /opt/airflow/newswatch-data \
+    && chown airflow:root /opt/newswatch /opt/airflow/newswatch-data
 USER airflow
 WORKDIR /opt/newswatch
 
@@ -21,6 +26,7 @@ RUN pip install --no-cache-dir --disable-pip-version-check --require-hashes --no
 #    resolve exactly as they do in a checkout.
 COPY --chown=airflow:root pyproject.toml README.md ./
 COPY --chown=airflow:root pipeline/ pipeline/
+COPY --chown=airflow:root simulator/ simulator/
 COPY --chown=airflow:root deploy/ deploy/
 RUN pip install --no-cache-dir --disable-pip-version-check --no-deps --no-build-isolation -e . \
     && python deploy/check_lock.py requirements.lock --pip-check
@@ -31,8 +37,8 @@ COPY --chown=airflow:root plugins/ plugins/
 COPY --chown=airflow:root kibana/ kibana/
 COPY --chown=airflow:root seeds/ seeds/
 
-# Named volumes copy ownership from the image on first use, so these stay writable by uid 50000.
-RUN mkdir -p /opt/airflow/newswatch-data /opt/newswatch/certs
+# mount point of the es-ca volume (the CA certificate only)
+RUN mkdir -p /opt/newswatch/certs
 
 ENV AIRFLOW__CORE__DAGS_FOLDER=/opt/newswatch/dags \
     AIRFLOW__CORE__PLUGINS_FOLDER=/opt/newswatch/plugins \
