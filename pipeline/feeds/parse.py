@@ -84,9 +84,7 @@ def parse_feed(body: bytes, feed: FeedConfig, *, url: str | None = None, content
     if _ENTITY_DECL.search(body[:200_000]):
         return ParsedFeed(failure=Outcome.failure(
             Status.PARSE_ERROR, "XML entity declarations refused (possible entity-expansion bomb)"))
-    headers = {"content-location": url or feed.url}
-    if content_type:
-        headers["content-type"] = content_type
+    headers = {"content-location": url or feed.url, "content-type": content_type or "application/xml"}
     try:
         d = feedparser.parse(body, response_headers=headers, sanitize_html=False)
     except Exception as exc:  # feedparser is meant not to raise; if it does, the feed is unparseable

@@ -246,6 +246,10 @@ class HttpClient:
 
 
 async def _read_capped(response: httpx.Response, limit: int) -> bytes:
+    if response.is_stream_consumed:  # a transport that pre-read (and decoded) the body
+        if len(response.content) > limit:
+            raise TooLarge
+        return response.content
     decoder = BoundedDecoder(response.headers.get("content-encoding"), limit)
     chunks: list[bytes] = []
     async for raw in response.aiter_raw(RAW_CHUNK):
