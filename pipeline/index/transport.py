@@ -20,6 +20,10 @@ def unavailable(exc: BaseException, es: Elasticsearch, *, indexed_ids: list[str]
                 pending_ids: list[str] | None = None) -> ClusterUnavailable | None:
     """A ClusterUnavailable for connection-level failures, or None when `exc` is something else."""
     if isinstance(exc, ClusterUnavailable):
+        if indexed_ids is not None and not exc.indexed_ids:
+            exc.indexed_ids = list(indexed_ids)
+        if pending_ids is not None and not exc.pending_ids:
+            exc.pending_ids = list(pending_ids)
         return exc
     if isinstance(exc, TransportConnectionError | ConnectionTimeout):
         url = cluster_url(es)
