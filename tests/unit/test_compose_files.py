@@ -301,3 +301,14 @@ def test_setup_uses_cli_commands_that_exist():
     for argv in (["index", "setup"], ["kibana", "import", "--file", "x.ndjson"]):
         args = parser.parse_args(argv)
         assert callable(args.handler), argv
+
+
+def test_every_packaged_directory_is_copied_before_the_project_install():
+    includes = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    steps = _dockerfile_instructions()
+    install_at = next(i for i, (word, rest) in enumerate(steps) if word == "RUN" and "-e ." in rest)
+    copied = {rest.split()[-2].rstrip("/") for word, rest in steps[:install_at] if word == "COPY"}
+    for pattern in includes["include"]:
+        package = pattern.rstrip("*")
+        assert (ROOT / package).is_dir(), package
+        assert package in copied, f"Dockerfile installs the project before copying {package}/"
