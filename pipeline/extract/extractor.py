@@ -71,8 +71,8 @@ def _parse_date(value: str | None, now: datetime) -> datetime | None:
 def _split(value: Any, sep: str = ",") -> list[str]:
     if not value:
         return []
-    items = value if isinstance(value, list) else str(value).split(sep)
-    return [i.strip() for i in items if i and i.strip()]
+    items = value if isinstance(value, list) else [value]
+    return [part.strip() for item in items if item for part in str(item).split(sep) if part.strip()]
 
 
 def clean_text(text: str) -> str:
