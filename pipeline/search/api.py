@@ -76,8 +76,10 @@ def _bad_request_message(exc: ApiError) -> str:
     while isinstance(caused, dict) and caused:
         parts.append(str(caused.get("reason", "")))
         caused = caused.get("caused_by", {})
+    parts = [p.split("Was expecting")[0].strip().rstrip(".") for p in parts]
     text = "; ".join(dict.fromkeys(p for p in parts if p)) or str(err.get("reason") or exc.message)
-    return f"Elasticsearch could not run this query: {text}"
+    return (f"Elasticsearch could not run this query: {text}. Query syntax: words, \"phrases\", "
+            "AND/OR/NOT, (groups), field:value; quote or escape special characters")
 
 
 def _merge_highlights(raw: dict[str, list[str]]) -> dict[str, list[str]]:
