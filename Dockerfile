@@ -3,8 +3,10 @@
 # The base tag must match the lock: apache-airflow==3.3.2 and Python 3.11 (tests/unit/test_compose_files.py
 # checks both). The image already ships apache-airflow 3.3.2, so pip keeps it ("already satisfied") and
 # installs the other locked versions over the image's own, without resolving anything (--no-deps) and
-# only from files whose hashes are in the lock (--require-hashes). deploy/check_lock.py then proves every
-# locked distribution is installed at its locked version, and that nothing the stack runs on is broken.
+# only from files whose hashes are in the lock (--require-hashes). The providers the stack runs on (FAB,
+# Celery, Postgres, Redis) are in the lock too, so they are resolved together with everything else.
+# deploy/check_lock.py then proves every locked distribution is installed at its locked version, and that
+# nothing the stack imports has a broken requirement.
 #
 # Build (docker compose does it for you): docker build -t newswatch-airflow:dev .
 # The lock is resolved for linux/x86_64 (amd64).

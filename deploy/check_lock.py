@@ -2,10 +2,11 @@
 
 1. Every distribution pinned in the lock is importable at exactly its locked version (the one that wins
    on sys.path), so the Airflow image and a local checkout run the same code.
-2. With --pip-check (the Docker build), `pip check` must find no broken requirement in anything the
-   stack can import: the locked packages plus the image's providers that docker-compose.yml relies on
-   (FAB auth manager, Celery executor, Postgres driver), and everything those require, transitively.
-   Conflicts inside other preinstalled providers that newswatch never loads are printed, not fatal.
+2. With --pip-check (the Docker build), the providers docker-compose.yml relies on (FAB auth manager,
+   Celery executor, Postgres driver; all in the lock) are installed, and `pip check` finds no broken
+   requirement in anything the stack can import: the locked packages and everything they require.
+   Conflicts inside the image's other preinstalled providers, which newswatch never loads, are printed,
+   not fatal.
 
 Standard library only (plus `packaging`, which both the lock and the Airflow image contain).
 Exit status: 0 consistent, 1 inconsistent, 2 usage error.
@@ -22,7 +23,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-# Providers the compose stack configures but the lock does not carry: they come with the Airflow image.
+# Providers and drivers docker-compose.yml relies on; they are in the lock (pyproject dependencies), and
+# --pip-check insists they are installed and unbroken.
 RUNTIME_ROOTS = (
     "apache-airflow-providers-fab",  # AIRFLOW__CORE__AUTH_MANAGER
     "apache-airflow-providers-celery",  # the `celery` profile

@@ -312,3 +312,11 @@ def test_every_packaged_directory_is_copied_before_the_project_install():
         package = pattern.rstrip("*")
         assert (ROOT / package).is_dir(), package
         assert package in copied, f"Dockerfile installs the project before copying {package}/"
+
+
+def test_the_stacks_providers_come_from_the_lock_not_from_the_image():
+    # FAB (auth manager), Celery, Postgres and Redis are locked with everything else, so the image's own
+    # copies are replaced by versions resolved together with the rest of the lock
+    locked = check_lock.read_lock(LOCK)
+    missing = [name for name in check_lock.RUNTIME_ROOTS if check_lock.normalize(name) not in locked]
+    assert not missing, f"requirements.lock lacks {missing}: add them to pyproject.toml and re-lock"
