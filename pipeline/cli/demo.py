@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 DEMO_SITE = REPO_ROOT / "seeds" / "demo-site"
 DEFAULT_SITE_PORT = 8765
-SAMPLE_QUERY = "said"
+SAMPLE_QUERY = "inflation"
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -1,0 +1,115 @@
+"""news_ingest end to end through real Airflow (dag.test on SQLite), the simulator and a real
+Elasticsearch: feeds in, searchable claims and entities out; a second run polls with 304s and adds
+nothing; hostile feeds and pages end as recorded events while the other feeds complete."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+from dag_helpers import DEMO_SITE, drop_indices, newswatch_env, run_ingest
+
+pytestmark = pytest.mark.integration
+
+PREFIX = f"nwdag-{uuid.uuid4().hex[:8]}"  # a shared cluster may hold earlier runs
+EXPECTED_FAILURES = {
+    "fetch:http_error": 1,  # the demo site's 404 page
+    "fetch:refused": 1,  # the page robots.txt disallows
+    "extract:too_short": 1,  # a one-line brief
+}
+
+
+@pytest.fixture(scope="module")
+def site():
+    from simulator import Simulator
+
+    sim = Simulator(DEMO_SITE)
+    sim.start()
+    sim.set_behaviour("/feeds/broken.xml", status=503)
+    sim.set_raw("/feeds/garbled.xml", "<rss><channel><title>x</title><item><title>oops", "application/rss+xml")
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture(scope="module")
+def ingest_env(es_url, airflow_db, site, tmp_path_factory):
+    from newswatch_airflow.runner import prepare_airflow
+
+    from pipeline.cli.demo import demo_feeds_yaml
+
+    prepare_airflow()
+    data_dir = tmp_path_factory.mktemp("ingest-e2e")
+    feeds_file = data_dir / "feeds.yaml"
+    extra = (f"- {{id: hostile-503, name: Broken feed, url: '{site.url('/feeds/broken.xml')}'}}\n"
+             f"- {{id: hostile-garbled, name: Garbled feed, url: '{site.url('/feeds/garbled.xml')}'}}\n")
+    feeds_file.write_text(demo_feeds_yaml(DEMO_SITE, site.base_url).replace("feeds:\n", "feeds:\n" + extra, 1))
+    with newswatch_env(es_url, data_dir, feeds_file, PREFIX):
+        yield data_dir
+    drop_indices(es_url, PREFIX)
+
+
+def _summary(data_dir: Path, run) -> dict:
+    from pipeline.jobs.ingest import run_key_for
+    from pipeline.spool import RUNS, Spool, default_root
+
+    return Spool(default_root(str(data_dir))).read_json(RUNS, run_key_for(run.run_id))
+
+
+def _count(es_client, kind: str) -> int:
+    es_client.indices.refresh(index=f"{PREFIX}-{kind}")
+    return es_client.count(index=f"{PREFIX}-{kind}")["count"]
+
+
+def test_feeds_in_searchable_claims_and_entities_out_then_nothing_new(ingest_env, site, es_client):
+    from pipeline.config import load_settings
+    from pipeline.search.api import search
+    from pipeline.search.query import SearchQuery
+    from pipeline.spool import ENTRIES, TAGGED, Spool, default_root
+    from pipeline.tagging.aliases import canonical_id
+
+    first = run_ingest()
+    assert first.state == "success"
+    summary = _summary(ingest_env, first)
+    assert summary["feeds_polled"] == 5
+    assert summary["articles_indexed"] == 12
+    assert summary["claims"] > 50 and summary["entities"] > 30
+    by_reason = summary["failures_by_reason"]
+    assert {k: by_reason.get(k) for k in EXPECTED_FAILURES} == EXPECTED_FAILURES
+    assert any(k.startswith("feeds:") for k in by_reason), by_reason  # the 503 / garbled feeds
+    assert summary["pending_batches"] == []
+    spool = Spool(default_root(str(ingest_env)))
+    assert spool.keys(ENTRIES) == [] and spool.keys(TAGGED) == []
+
+    assert _count(es_client, "articles") == 12
+    claims_before = _count(es_client, "claims")
+    assert claims_before == summary["claims"]
+
+    # searchable: a quoted claim with its speaker, and one entity under two names
+    settings = load_settings(index_prefix=PREFIX)
+    hits = search(es_client, SearchQuery(text="inflation", claims=True, size=20), settings)
+    assert hits.total >= 1
+    assert any(c.speaker for c in hits.claims)
+    ecb = canonical_id("ECB")
+    assert ecb and ecb == canonical_id("European Central Bank")
+    found = es_client.search(index=f"{PREFIX}-articles", query={"term": {"entity_ids": ecb}})
+    assert found["hits"]["total"]["value"] >= 1
+
+    # every failure is an event someone can search
+    es_client.indices.refresh(index=f"{PREFIX}-events")
+    events = es_client.search(index=f"{PREFIX}-events", size=50, query={"match_all": {}})["hits"]["hits"]
+    reasons = {(e["_source"]["stage"], e["_source"]["status"]) for e in events}
+    assert {("fetch", "http_error"), ("fetch", "refused"), ("extract", "too_short")} <= reasons
+    assert all(e["_source"]["reason"] for e in events)
+
+    # second run: conditional requests answered 304, nothing new, nothing duplicated
+    site.reset_hits()
+    second = run_ingest()
+    assert second.state == "success"
+    again = _summary(ingest_env, second)
+    assert again["feeds_not_modified"] >= 3  # the three demo feeds (the garbled one may 304 too)
+    assert (again["new_entries"], again["articles_indexed"], again["claims"]) == (0, 0, 0)
+    assert site.hits("/feeds/world.xml") == 1
+    assert sum(site.hits(f"/articles/{s}.html") for s in ("central-bank-holds-rates", "port-strike-enters-second-week")) == 0
+    assert _count(es_client, "articles") == 12
+    assert _count(es_client, "claims") == claims_before
