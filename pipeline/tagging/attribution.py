@@ -20,6 +20,7 @@ from pipeline.tagging.quotes import Quote, find_quotes
 from pipeline.tagging.speakers import ResolvedSpeaker
 
 _TRIM = set(" \t\n\r,;:-–—\"“”«»'")
+_VP_CUES = frozenset("accuse deny urge warn criticise criticize condemn blame praise denounce reject dismiss".split())
 _STATEMENT_NOUNS = frozenset("statement interview post tweet remarks briefing address speech letter".split())
 
 
@@ -116,6 +117,7 @@ class Attributor:
         drafts += self._passive_anaphora()
         drafts += self._reporting_nouns()
         drafts += self._statement_pp(drafts)
+        drafts += self._verb_phrase_claims(drafts)
         quote_drafts = self._quotes()
         kept = [d for d in drafts if self.quoted_share(d.start, d.end) < 0.5]
         kept = _dedupe(kept)
@@ -133,7 +135,10 @@ class Attributor:
                 d.speaker_token = self._speaker_token(cue)
             elif q.continues is not None and id(q.continues) in by_quote:
                 d.carry = by_quote[id(q.continues)]
-            elif out and self._starts_paragraph(q) and out[-1].kind == "direct_quote" and self.para_of(out[-1].start) >= self.para_of(q.start) - 1:
+            elif out and out[-1].kind == "direct_quote" and (
+                self.para_of(out[-1].start) == self.para_of(q.start)
+                or (self._starts_paragraph(q) and self.para_of(out[-1].start) == self.para_of(q.start) - 1)
+            ):
                 d.carry = out[-1]
             by_quote[id(q)] = d
             out.append(d)
@@ -215,7 +220,8 @@ class Attributor:
             if not comps:
                 continue
             comp = comps[0]
-            if self.is_cue(comp):
+            if self.is_cue(comp) and any(c.dep_ == "agent" or (c.dep_ == "nsubjpass" and c.lower_ in PASSIVE_ANAPHORS)
+                                         for c in comp.children):
                 continue  # "This was stated by X, Y reports": an attribution, not a claim
             start, end = self.span_of(comp.left_edge.i, comp.right_edge.i)
             if len(self.text[start:end].split()) < 3:
@@ -319,6 +325,27 @@ class Attributor:
             out.append(Draft(s, e, "reported", cue=n, speaker_token=subj))
         return out
 
+    def _verb_phrase_claims(self, existing: list[Draft]) -> list[Draft]:
+        """"Esper accused China of coercion", "the UK urged an end to the violence": no clause, so the
+        verb phrase is the claim."""
+        out: list[Draft] = []
+        for v in self.doc:
+            if v.lemma_.lower() not in _VP_CUES or v.pos_ != "VERB" or self.in_quote(v):
+                continue
+            if any(c.dep_ == "ccomp" for c in v.children) or any(d.cue is not None and d.cue.i == v.i for d in existing):
+                continue
+            comps = [c for c in v.children if c.dep_ in ("dobj", "prep", "xcomp", "dative") and c.i > v.i]
+            if not comps:
+                continue
+            hi = max(c.right_edge.i for c in comps)
+            start, end = trim(self.text, v.idx, self.doc[hi].idx + len(self.doc[hi].text))
+            if len(self.text[start:end].split()) < 4:
+                continue
+            from pipeline.tagging.speakers import subject_of
+
+            out.append(Draft(start, end, "reported", cue=v, speaker_token=subject_of(v)))
+        return out
+
     # source chains
     def links(self) -> list[Link]:
         out: list[Link] = []
@@ -384,7 +411,7 @@ def _dedupe(drafts: list[Draft]) -> list[Draft]:
     out: list[Draft] = []
     for d in drafts:
         clash = next((o for o in out if o.start < d.end and d.start < o.end and (
-            (min(o.end, d.end) - max(o.start, d.start)) / max(1, min(o.end - o.start, d.end - d.start)) > 0.8)), None)
+            (min(o.end, d.end) - max(o.start, d.start)) / max(1, o.end - o.start, d.end - d.start) > 0.8)), None)
         if clash is None:
             out.append(d)
         elif clash.speaker_token is None and d.speaker_token is not None:

@@ -12,14 +12,16 @@ import re
 from pipeline.tagging.schema import Certainty
 
 _CUES: list[tuple[str, int]] = [
+    # negated ability is not a hedge ("could not realise", "cannot attend")
+    (r"could not|couldn't|can not|cannot(?! (?:be )?(?:ruled|rule|exclude))|can't(?! rule)", 0),
     # boosters (negated doubt first)
     (r"there (?:is|was|can be) no (?:doubt|question)", 2),
     (r"(?:no|little|without (?:a|any)?) ?doubts?", 2),
     (r"beyond (?:any |a )?doubt", 2),
     (r"no question that", 2),
     (r"undoubtedly|unquestionably|indisputabl[ey]|undeniabl[ey]|certainly|definitely|surely|clearly|obviously|evidently", 2),
-    (r"of course|in fact|without question|absolutely|for sure|is certain|are certain|convinced|confident that", 2),
-    (r"(?:is|are|was|were|has been|have been) (?:confirmed|proven|proved)|confirmed that|proves? that|will certainly", 2),
+    (r"of course|in fact|without question|absolutely|for sure|is certain|are certain|convinced|(?:am|is|are|was|were) confident|confident that", 2),
+    (r"(?:is|are|was|were|has been|have been) (?:confirmed|proven|proved)|(?:has|have|had) confirmed|confirmed that|confirms|proves? that|will certainly", 2),
     # negated boosters and negated hedges
     (r"(?:not|n't|never) (?:clear|certain|sure|known|confirmed|obvious)", -2),
     (r"(?:not|n't) (?:clearly|certainly|necessarily|definitely)", -1),
@@ -31,7 +33,7 @@ _CUES: list[tuple[str, int]] = [
     (r"(?:it is|it's|it was|is|are) possible|not likely|hard to say|remains to be seen", -2),
     # weak hedges
     (r"likely|probably|possible|presumably|appears?|appeared|seems?|seemed|suggests?|suggested|expected to", -1),
-    (r"believes?|believed|thinks?|thought|estimated?|estimates|roughly|approximately|would|assume[sd]?|suspect(?:s|ed)?", -1),
+    (r"believes?|believed|thinks?|thought|estimated?|estimates|roughly|approximately|would|assume[sd]?", -1),
     (r"tend(?:s|ed)? to|in part|partly|somewhat|some ?what", -1),
 ]
 _PATTERNS = [(re.compile(r"(?<![\w'])(?:" + p + r")(?![\w])", re.IGNORECASE), w) for p, w in _CUES]
@@ -47,6 +49,32 @@ def _is_month(text: str, m: re.Match[str]) -> bool:
 
 
 def certainty_of(text: str) -> Certainty:
+    return _score(text)
+
+
+def certainty_of_tokens(tokens: list, text: str) -> Certainty:
+    """Certainty of a claim, ignoring hedges inside relative and adverbial clauses that do not scope
+    over it ("who was possibly the victim", "because they may disagree")."""
+    if not tokens:
+        return _score(text)
+    inside = {t.i for t in tokens}
+    masked: set[int] = set()
+    for t in tokens:
+        if t.head.i in inside and t.i != t.head.i and (
+            t.dep_ in ("relcl", "acl") or (t.dep_ == "advcl" and any(
+                c.dep_ == "mark" and c.lower_ in _SCOPELESS_MARKS for c in t.children))
+        ):
+            masked.update(x.i for x in t.subtree)
+    if not masked:
+        return _score(text)
+    kept = " ".join(t.text for t in tokens if t.i not in masked)
+    return _score(kept)
+
+
+_SCOPELESS_MARKS = frozenset({"because", "since", "when", "while", "after", "before", "as", "until", "although", "though"})
+
+
+def _score(text: str) -> Certainty:
     """Certainty level and the cue phrases (as written) that decided it."""
     consumed = [False] * len(text)
     score = 0

@@ -11,7 +11,7 @@ from pipeline.tagging.lexicon import REPORTING_VERBS
 _QUANTITY_ENTS = frozenset({"CARDINAL", "PERCENT", "MONEY", "QUANTITY"})
 _PREDICTION = frozenset("will 'll shall forecast predict project expect anticipate plan intend tomorrow future".split())
 _CAUSAL = frozenset(
-    "because cause enable allow lead result due trigger prompt spark fuel blame thanks consequence therefore hence consequently owing".split()
+    "because cause enable allow mean lead result due trigger prompt spark fuel blame thanks consequence therefore hence consequently owing".split()
 )
 _COMPARISON = frozenset(
     "than compare compared comparison increase decrease rise fall drop decline grow surge plunge double triple halve exceed surpass outpace".split()

@@ -28,6 +28,8 @@ from pipeline.tagging.lexicon import (
 )
 
 _LEADING_DETS = frozenset({"the", "a", "an", "this", "that", "these", "those"})
+_NOT_NAME_POS = frozenset({"ADV", "ADJ", "VERB", "ADP", "DET", "PRON", "AUX", "CCONJ", "SCONJ", "INTJ", "NUM"})
+_NAME_SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
 _ACTOR_DEPS = frozenset({"nsubj", "nsubjpass", "dobj", "dative", "poss", "agent", "conj", "appos", "attr"})
 
 
@@ -69,6 +71,7 @@ class EntityIndex:
     token_cluster: list[str | None]
     token_mention: list[EMention | None]
     titles: list[tuple[frozenset[str], str, int]]  # (title words, cluster key, char position)
+    nouns: list[tuple[str, str, int]] = field(default_factory=list)  # (noun lemma, cluster key, position)
 
     def cluster_at(self, token: Token) -> ECluster | None:
         key = self.token_cluster[token.i]
@@ -96,16 +99,31 @@ def build_matcher(nlp: Language) -> PhraseMatcher:
     return matcher
 
 
-def _clean(doc: Doc, span: Span, label: str) -> EMention | None:
+def _clean(doc: Doc, span: Span, label: str) -> list[EMention]:
     start, end = span.start, span.end
+    # "Punjab’s Bhatinda" -> "Punjab" + "Bhatinda"; "’s Hoa Lo" -> "Hoa Lo"
+    for i in range(start, end):
+        if doc[i].tag_ == "POS" or doc[i].lower_ in ("'s", "’s"):
+            left = _clean_one(doc, start, i, label)
+            right = _clean_one(doc, i + 1, end, label)
+            return [m for m in (left, right) if m is not None]
+    m = _clean_one(doc, start, end, label)
+    return [m] if m is not None else []
+
+
+def _clean_one(doc: Doc, start: int, end: int, label: str) -> EMention | None:
     while start < end and (doc[start].lower_ in _LEADING_DETS or doc[start].is_punct or doc[start].is_space):
         start += 1
     while end > start and (doc[end - 1].tag_ == "POS" or doc[end - 1].is_punct or doc[end - 1].is_space
-                           or doc[end - 1].lower_ in ("'s", "’s")):
+                           or doc[end - 1].lower_ in ("'s", "’s") or doc[end - 1].text.islower()):
         end -= 1
+    # "Amritsar-based", "Houston-area": the name is before the hyphen
+    for i in range(start + 1, end):
+        if doc[i].text in ("-", "–") and i + 1 < len(doc) and doc[i + 1].text.islower():
+            end = i
+            break
     if start >= end:
         return None
-    # a newline inside a name means NER ran across a paragraph break: keep the first line
     for i in range(start, end):
         if "\n" in doc[i].text or doc[i].is_space:
             end = i
@@ -114,10 +132,9 @@ def _clean(doc: Doc, span: Span, label: str) -> EMention | None:
         return None
     cstart, cend = doc[start].idx, doc[end - 1].idx + len(doc[end - 1].text)
     text = doc.text
-    # repair names split at punctuation: "Censor" "." "NET" -> "Censor.NET"
-    while cend + 1 < len(text) and text[cend] in ".-" and text[cend + 1].isalnum():
+    while cend + 1 < len(text) and text[cend] in ".-" and text[cend + 1].isalnum() and not text[cend + 1].islower():
         nxt = cend + 1
-        while nxt < len(text) and (text[nxt].isalnum()):
+        while nxt < len(text) and text[nxt].isalnum():
             nxt += 1
         cend = nxt
         while end < len(doc) and doc[end].idx < cend:
@@ -126,11 +143,26 @@ def _clean(doc: Doc, span: Span, label: str) -> EMention | None:
     low = surface.lower()
     if low in JUNK_NAMES or len(surface) < 2 or not any(c.isalpha() for c in surface):
         return None
-    if surface[0].islower() and aliases.canonical_id(surface) is None:
+    known = aliases.canonical_id(surface) is not None
+    if surface[0].islower() and not known:
         return None
+    if end - start == 1 and not known and not surface.isupper():
+        tok = doc[start]
+        if tok.pos_ in _NOT_NAME_POS or (tok.pos_ == "NOUN" and tok.is_sent_start):
+            return None
     if end - start > 8:
         return None
+    if surface.isupper() and len(surface) > 3 and _is_dateline(doc, start, end):
+        label = "GPE"
     return EMention(cstart, cend, surface, label, start, end)
+
+
+def _is_dateline(doc: Doc, start: int, end: int) -> bool:
+    """"HONOLULU, Hawaii (AP) -", "VIENNA —": an all-caps place opening a paragraph."""
+    text = doc.text
+    at_line_start = doc[start].idx == 0 or text[doc[start].idx - 1] == "\n"
+    after = text[doc[end - 1].idx + len(doc[end - 1].text):][:3]
+    return at_line_start and after[:1] in (",", " ", "(") and ("—" in after or "-" in after or "," in after or "(" in after)
 
 
 def _strip_honorific(name: str) -> str:
@@ -140,8 +172,18 @@ def _strip_honorific(name: str) -> str:
     return " ".join(parts)
 
 
-def _initials(name: str) -> str:
-    return "".join(w[0] for w in re.split(r"[\s-]+", name) if w and w[0].isupper())
+def _name_parts(name: str) -> tuple[str, str]:
+    """(first, last) name tokens, ignoring "Jr." and the like."""
+    parts = [p.rstrip(",") for p in name.split()]
+    while len(parts) > 1 and parts[-1].lower() in _NAME_SUFFIXES:
+        parts = parts[:-1]
+    return parts[0].lower(), parts[-1].lower()
+
+
+def _initials(name: str) -> set[str]:
+    words = [w for w in re.split(r"[\s-]+", name) if w and w[0].isupper()]
+    full = "".join(w[0] for w in words)
+    return {full, full[1:]} if words and words[0].lower() == "the" else {full}
 
 
 def _is_actor(doc: Doc, m: EMention) -> bool:
@@ -172,7 +214,7 @@ def collect_mentions(doc: Doc, matcher: PhraseMatcher | None) -> list[EMention]:
             spans.append((span, entry.type))
             for i in range(s, e):
                 taken[i] = True
-    mentions = [m for m in (_clean(doc, s, label) for s, label in spans) if m is not None]
+    mentions = [m for s, label in spans for m in _clean(doc, s, label)]
     mentions.sort(key=lambda m: m.start)
     deduped: list[EMention] = []
     for m in mentions:
@@ -277,16 +319,31 @@ def find_role_mentions(doc: Doc, index: EntityIndex) -> None:
 def build_index(doc: Doc, matcher: PhraseMatcher | None = None) -> EntityIndex:
     mentions = collect_mentions(doc, matcher)
     table = aliases.get_table()
-    persons: dict[str, set[str]] = {}
+    last_names: dict[str, set[str]] = {}
+    first_names: dict[str, set[str]] = {}
+
+    def add_person(full: str) -> None:
+        first, last = _name_parts(full)
+        last_names.setdefault(last, set()).add(full)
+        first_names.setdefault(first, set()).add(full)
+
     for m in mentions:
         name = _strip_honorific(m.text)
-        if m.label == "PERSON" and len(name.split()) > 1:
-            persons.setdefault(name.split()[-1].lower(), set()).add(name)
+        if m.label == "PERSON" and len(name.split()) > 1 and not looks_like_org(name):
+            add_person(name)
     for entry_id in {aliases.canonical_id(m.text) for m in mentions} - {None}:
         entry = table.entries[entry_id]  # type: ignore[index]
         if entry.type == "PERSON":
-            persons.setdefault(entry.name.split()[-1].lower(), set()).add(entry.name)
-    orgs = {_initials(m.text): m.text for m in mentions if m.label == "ORG" and len(m.text.split()) > 1}
+            add_person(entry.name)
+    orgs: dict[str, str] = {}
+    org_words: dict[str, set[str]] = {}
+    for m in mentions:
+        if m.label == "ORG" and (len(m.text.split()) > 1 or "." in m.text):
+            for initials in _initials(m.text):
+                orgs.setdefault(initials, m.text)
+            for w in re.split(r"[\s.]+", m.text):
+                if w and w[0].isupper() and w.lower() not in ("the", "of", "com", "net", "org"):
+                    org_words.setdefault(w.lower(), set()).add(m.text)
 
     keys: list[tuple[str, str, str | None]] = []  # (key, type, table id)
     for m in mentions:
@@ -294,23 +351,29 @@ def build_index(doc: Doc, matcher: PhraseMatcher | None = None) -> EntityIndex:
         table_id = aliases.canonical_id(name)
         entry = table.entries.get(table_id) if table_id else None
         one_word = len(name.split()) == 1
-        if m.label == "PERSON" and not one_word:
+        low = name.lower()
+        person_match = (last_names.get(low) or set()) if one_word else set()
+        if one_word and not person_match:
+            person_match = first_names.get(low) or set()
+        if m.label == "PERSON" and not one_word and not looks_like_org(name):
             tid = aliases.canonical_id(name, "PERSON")
-            keys.append((tid or aliases.entity_id("PERSON", name), "PERSON", tid))
-        elif one_word and name.lower() in persons and len(persons[name.lower()]) == 1 and not (
-            entry is not None and entry.type != "PERSON" and m.label == entry.type
-        ):
-            full = next(iter(persons[name.lower()]))
+            keys.append((tid or _name_key(name), "PERSON", tid))
+        elif len(person_match) == 1 and not (entry is not None and entry.type != "PERSON" and m.label == entry.type):
+            full = next(iter(person_match))
             tid = aliases.canonical_id(full, "PERSON")
-            keys.append((tid or aliases.entity_id("PERSON", full), "PERSON", tid))
+            keys.append((tid or _name_key(full), "PERSON", tid))
         elif entry is not None and not (m.label == "PERSON" and entry.type != "PERSON"):
             keys.append((entry.id, entry.type, entry.id))
-        elif name.isupper() and name in orgs:
+        elif name.isupper() and name in orgs and orgs[name] != name:
             full = orgs[name]
             tid = aliases.canonical_id(full)
-            keys.append((tid or aliases.entity_id("ORG", full), "ORG", tid))
+            keys.append((tid or _name_key(full), "ORG", tid))
+        elif one_word and len(org_words.get(low, ())) == 1 and next(iter(org_words[low])) != name:
+            full = next(iter(org_words[low]))
+            tid = aliases.canonical_id(full)
+            keys.append((tid or _name_key(full), "ORG", tid))
         else:
-            keys.append((aliases.entity_id(m.label, name), m.label, None))
+            keys.append((_name_key(name), m.label, None))
 
     present = {k for k, _, _ in keys}
     for i, m in enumerate(mentions):
@@ -327,19 +390,52 @@ def build_index(doc: Doc, matcher: PhraseMatcher | None = None) -> EntityIndex:
         if key not in index.clusters:
             name = table.entries[tid].name if tid else _strip_honorific(m.text)
             index.add_cluster(ECluster(key, type_, name, tid))
+        if not tid and type_ != m.label:
+            m.label = type_ if type_ in ("PERSON", "ORG") and m.label not in ("PERSON", "ORG") else m.label
         index.assign(m, key)
     for cluster in index.clusters.values():
         if cluster.table_id:
             continue
-        labels = Counter(m.label for m in cluster.mentions)
-        cluster.type = "PERSON" if labels["PERSON"] and len(cluster.name.split()) > 1 else labels.most_common(1)[0][0]
-        best = max(cluster.mentions, key=lambda m: (len(_strip_honorific(m.text).split()), -m.start))
+        best = max(cluster.mentions, key=lambda m: (len(_strip_honorific(m.text).split()), len(m.text), -m.start))
         cluster.name = _strip_honorific(best.text)
+        cluster.type = _vote_type(cluster)
         cluster.aliases.discard(cluster.name)
     find_titles(doc, index)
     find_role_mentions(doc, index)
     find_context_aliases(doc, index)
+    find_appositive_nouns(doc, index)
     return index
+
+
+def _name_key(name: str) -> str:
+    return "name:" + aliases.slugify(name)
+
+
+_TYPE_PREFERENCE = ("GPE", "ORG", "PERSON", "LOC", "NORP", "FAC", "EVENT", "PRODUCT", "LAW")
+
+
+def _vote_type(cluster: ECluster) -> str:
+    labels = Counter(m.label for m in cluster.mentions)
+    if looks_like_org(cluster.name) and (labels["ORG"] or labels["PERSON"]):
+        return "ORG"
+    if labels["PERSON"] and len(cluster.name.split()) > 1:
+        return "PERSON"
+    top = max(labels.values())
+    return next(t for t in _TYPE_PREFERENCE if labels[t] == top)
+
+
+def find_appositive_nouns(doc: Doc, index: EntityIndex) -> None:
+    """"The group, WeWorkers Coalition, ..." lets a later "the group" mean WeWorkers Coalition."""
+    for cluster in index.clusters.values():
+        for m in cluster.mentions:
+            root = doc[m.tok_start:m.tok_end].root
+            head = None
+            if root.dep_ == "appos" and root.head.pos_ == "NOUN":
+                head = root.head
+            else:
+                head = next((c for c in root.children if c.dep_ == "appos" and c.pos_ == "NOUN"), None)
+            if head is not None:
+                index.nouns.append((head.lemma_.lower(), cluster.key, m.start))
 
 
 def find_context_aliases(doc: Doc, index: EntityIndex) -> None:

@@ -44,7 +44,8 @@ ORG_WORDS = frozenset(
     office department bank company university institute association union network tv radio press
     service services agency's foundation fund organization organisation commission court police
     army navy force forces club league federation airlines airways media herald tribune gazette
-    daily weekly review telegraph guardian observer reuters""".split()
+    daily weekly review telegraph guardian observer reuters productions studios records entertainment
+    labs holdings partners motors systems technologies airlines chronicle academy""".split()
 )
 ENTITY_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "EVENT", "LAW", "FAC", "PRODUCT"})
 JUNK_NAMES = frozenset(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-OPENERS = {"“": "”", "«": "»", "„": "“", '"': '"'}
+OPENERS = {"“": "”\"", "«": "»", "„": "“”\"", '"': '"”'}
 _PARA = re.compile(r"[^\n]+")
 _MIN_WORDS = 3
 
@@ -51,7 +51,7 @@ def _scan_paragraph(text: str, pstart: int, pend: int) -> list[tuple[int, int, b
             if not (prev.isspace() or prev in "([{—–-:;/,"):
                 i += 1
                 continue
-        j = text.find(closer, i + 1, pend)
+        j = min((k for k in (text.find(c, i + 1, pend) for c in closer) if k != -1), default=-1)
         if j == -1:
             found.append((i + 1, pend, False))
             break

@@ -16,10 +16,19 @@ from pipeline.tagging import aliases
 from pipeline.tagging.entities import ECluster, EMention, EntityIndex, looks_like_org
 from pipeline.tagging.lexicon import GROUP_PRONOUNS, PERSON_PRONOUNS, REPORTING_NOUNS, ROLE_HEADS
 
+_ORG_NOUNS = frozenset(
+    """agency company group organization organisation commission ministry department office firm label
+    government network newspaper paper council committee party union coalition board bank court
+    institute university publication outlet broadcaster station channel website club team""".split()
+)
+
 _PERSON_NOUNS = ROLE_HEADS | frozenset(
     "man woman person resident witness source official officer spokesperson mother father student".split()
 )
 _NP_DROP = frozenset({"relcl", "appos", "acl", "punct", "cc", "conj", "advcl", "parataxis"})
+_SUBJECT_DEPS = frozenset({"nsubj", "nsubjpass"})
+_MALE = frozenset({"he", "him", "his", "himself"})
+_FEMALE = frozenset({"she", "her", "hers", "herself"})
 
 
 @dataclass
@@ -72,6 +81,13 @@ class SpeakerResolver:
         self.doc = doc
         self.index = index
         self.history: list[tuple[int, ResolvedSpeaker]] = []
+        self.gender = _genders(doc, index)
+
+    def _compatible(self, key: str | None, pronoun: str) -> bool:
+        g = self.gender.get(key or "")
+        if g is None:
+            return True
+        return (pronoun in _MALE and g == "m") or (pronoun in _FEMALE and g == "f")
 
     def remember(self, position: int, speaker: ResolvedSpeaker) -> None:
         self.history.append((position, speaker))
@@ -88,15 +104,24 @@ class SpeakerResolver:
         if low in ("we", "us"):
             return None
         for pos, sp in reversed(self.history):
-            if pos <= position and sp.person_like == want_person and sp.key is not None:
+            if pos <= position and sp.person_like == want_person and sp.key is not None and (
+                not want_person or self._compatible(sp.key, low)
+            ):
                 return ResolvedSpeaker(sp.name, sp.key, tok.text, tok.idx, tok.idx + len(tok.text), sp.person_like)
         wanted = ("PERSON",) if want_person else ("ORG", "GPE", "NORP")
+        fallback = None
         for i in range(tok.i - 1, -1, -1):
             m = self.index.token_mention[i]
-            if m is not None and self.index.clusters[m.key].type in wanted:
-                c = self.index.clusters[m.key]
-                return ResolvedSpeaker(c.name, c.key, tok.text, tok.idx, tok.idx + len(tok.text), want_person)
-        return None
+            if m is None or self.index.clusters[m.key].type not in wanted:
+                continue
+            if want_person and not self._compatible(m.key, low):
+                continue
+            c = self.index.clusters[m.key]
+            found = ResolvedSpeaker(c.name, c.key, tok.text, tok.idx, tok.idx + len(tok.text), want_person)
+            if self.doc[m.tok_start:m.tok_end].root.dep_ in _SUBJECT_DEPS:
+                return found
+            fallback = fallback or found
+        return fallback
 
     def resolve(self, tok: Token | None, position: int) -> ResolvedSpeaker | None:
         if tok is None:
@@ -114,7 +139,14 @@ class SpeakerResolver:
                     pobj = next((c for c in child.children if c.dep_ == "pobj"), None)
                     if pobj is not None:
                         return self.resolve(pobj, position)
+        # "Carlineo's attorney, Sonya Zoghlin, said": the apposition names the speaker
+        for child in tok.children:
+            if child.dep_ == "appos" and self.index.token_mention[child.i] is not None:
+                return self._from_mention(self.index.token_mention[child.i])
         lo, hi = noun_phrase(tok)
+        role = self._role_or_noun(tok, lo, position)
+        if role is not None:
+            return role
         # a name inside the phrase ("Minister Smith", "the Kremlin's spokesman Peskov")
         for i in range(hi - 1, lo - 1, -1):
             m = self.index.token_mention[i]
@@ -129,6 +161,45 @@ class SpeakerResolver:
             return None
         start, end = span.start_char, span.end_char
         return ResolvedSpeaker(span.text, None, span.text, start, end, tok.lemma_.lower() in _PERSON_NOUNS)
+
+    def _role_or_noun(self, tok: Token, lo: int, position: int) -> ResolvedSpeaker | None:
+        """"Austria's interior minister" (a title given elsewhere), "the company" (a known noun)."""
+        if tok.pos_ != "NOUN":
+            return None
+        lemma = tok.lemma_.lower()
+        span = self.doc[lo:tok.i + 1]
+        key = None
+        if lemma in ROLE_HEADS:
+            words = frozenset(w.lower_ for w in span if w.lower_ in ROLE_HEADS or w.dep_ in ("amod", "compound"))
+            matches = [(abs(pos - position), k) for ts, k, pos in self.index.titles if words and words <= ts]
+            if len({k for _, k in matches}) == 1:
+                key = matches[0][1]
+        definite = any(w.lower_ in ("the", "this") for w in span[:1])
+        if key is None and definite:
+            nouns = [(pos, k) for n, k, pos in self.index.nouns if n == lemma and pos < position]
+            if nouns:
+                key = max(nouns)[1]
+            elif lemma in _ORG_NOUNS:
+                key = self._recent_org_named(lemma, tok.i)
+        if key is None:
+            return None
+        cluster = self.index.clusters[key]
+        return ResolvedSpeaker(cluster.name, key, span.text, span.start_char, span.end_char, cluster.type == "PERSON")
+
+    def _recent_org_named(self, lemma: str, before: int) -> str | None:
+        fallback = None
+        for i in range(before - 1, -1, -1):
+            m = self.index.token_mention[i]
+            if m is None:
+                continue
+            c = self.index.clusters[m.key]
+            if c.type != "ORG":
+                continue
+            if lemma in c.name.lower():
+                return c.key
+            if fallback is None and self.doc[m.tok_start:m.tok_end].root.dep_ in _SUBJECT_DEPS:
+                fallback = c.key
+        return fallback
 
     def _new_entity(self, tok: Token) -> ResolvedSpeaker:
         lo = tok.i
@@ -152,3 +223,22 @@ class SpeakerResolver:
         m = EMention(span.start_char, span.end_char, name, type_, lo, tok.i + 1)
         self.index.assign(m, cluster.key)
         return self._from_mention(m)
+
+
+def _genders(doc: Doc, index: EntityIndex) -> dict[str, str]:
+    """A person's grammatical gender from pronouns in sentences where they are the only person named."""
+    votes: dict[str, list[int]] = {}
+    for sent in doc.sents:
+        people = {index.token_cluster[t.i] for t in sent if index.token_cluster[t.i]
+                  and index.clusters[index.token_cluster[t.i]].type == "PERSON"}
+        if len(people) != 1:
+            continue
+        key = next(iter(people))
+        first = min(t.i for t in sent if index.token_cluster[t.i] == key)
+        for t in sent:
+            if t.i > first and t.pos_ == "PRON":
+                if t.lower_ in _MALE:
+                    votes.setdefault(key, [0, 0])[0] += 1
+                elif t.lower_ in _FEMALE:
+                    votes.setdefault(key, [0, 0])[1] += 1
+    return {k: ("m" if m > f else "f") for k, (m, f) in votes.items() if m != f}

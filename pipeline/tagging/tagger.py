@@ -15,7 +15,7 @@ from spacy.tokens import Doc
 
 from pipeline.tagging import aliases
 from pipeline.tagging.attribution import Attributor, Draft, sentence_units, trim
-from pipeline.tagging.certainty import certainty_of
+from pipeline.tagging.certainty import certainty_of_tokens
 from pipeline.tagging.checkworthiness import FACTUAL_TYPES, checkworthiness
 from pipeline.tagging.claim_types import claim_types
 from pipeline.tagging.entities import EntityIndex, build_index, build_matcher, fix_speaker_type
@@ -29,6 +29,9 @@ TAGGER_VERSION = "1.0.0"
 ASSERTION_MIN_WORDS = 6
 ASSERTION_MIN_SCORE = 0.3
 MAX_CHARS = 200_000
+
+
+_HEDGING_CUES = frozenset({"suggest", "claim", "allege", "speculate", "believe", "think", "confirm", "insist"})
 
 
 def claim_id(text: str, start: int, end: int) -> str:
@@ -135,7 +138,7 @@ def _assertions(doc: Doc, drafts: list[Draft], index: EntityIndex) -> list[Draft
             continue
         about = _about(index, toks)
         score = checkworthiness(text=text[s:e], types=types, about=about, kind="assertion",
-                                has_named_speaker=False, certainty=certainty_of(text[s:e]).level)
+                                has_named_speaker=False, certainty=certainty_of_tokens(toks, text[s:e]).level)
         if score >= ASSERTION_MIN_SCORE:
             out.append(Draft(s, e, "assertion"))
     return out
@@ -180,10 +183,9 @@ def _claim(doc: Doc, d: Draft, index: EntityIndex, chain: list[tuple[str, str]])
     toks = _tokens(doc, d.start, d.end)
     types = claim_types(toks)
     about = _about(index, toks)
-    cert_text = claim_text
-    if d.cue is not None and d.cue.lemma_.lower() in ("suggest", "claim", "allege", "speculate", "believe", "think", "confirm", "insist"):
-        cert_text = f"{d.cue.text} {claim_text}"
-    certainty = certainty_of(cert_text)
+    certainty = certainty_of_tokens(toks, claim_text)
+    if d.cue is not None and d.cue.lemma_.lower() in _HEDGING_CUES:
+        certainty = certainty_of_tokens([d.cue, *toks], claim_text)
     speaker = None
     if d.speaker is not None:
         sp = d.speaker
