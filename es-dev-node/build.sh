@@ -53,7 +53,7 @@ echo "es-dev-node: building with $("$JAVA_HOME/bin/java" -version 2>&1 | head -1
 start=$(date +%s)
 rm -rf target/lib
 # shellcheck disable=SC2086
-mvn -q -B -Dstyle.color=never ${MAVEN_ARGS:-} package 2>&1 | grep -v -e 'sun\.misc\.Unsafe' -e 'WARNING: Please consider' -e 'terminally deprecated' -e 'will be removed in a future release' || true
+mvn -q -B -Dstyle.color=never ${MAVEN_ARGS:-} package 2>&1 | sed -e 's/\x1b\[[0-9;]*m//g' | grep -v -e '^$' -e 'sun\.misc\.Unsafe' -e 'WARNING: Please consider' -e 'terminally deprecated' -e 'will be removed in a future release' || true
 if [ ! -f target/es-dev-node.jar ] || [ ! -f target/lib/elasticsearch-"$(sed -n 's:.*<elasticsearch.version>\(.*\)</elasticsearch.version>.*:\1:p' pom.xml)".jar ]; then
     echo "es-dev-node/build.sh: Maven build failed" >&2
     exit 1

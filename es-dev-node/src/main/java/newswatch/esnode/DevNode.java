@@ -11,6 +11,7 @@ import org.elasticsearch.http.HttpServerTransport;
 import org.elasticsearch.indices.breaker.HierarchyCircuitBreakerService;
 import org.elasticsearch.node.ClasspathNode;
 import org.elasticsearch.node.Node;
+import org.elasticsearch.plugins.Plugin;
 import org.elasticsearch.transport.netty4.Netty4Plugin;
 
 import java.io.IOException;
@@ -19,7 +20,9 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -33,6 +36,13 @@ import java.util.concurrent.TimeUnit;
 public final class DevNode {
     static final int EXIT_USAGE = 2;
     static final int EXIT_PORT_TAKEN = 3;
+
+    /** name (as `GET _nodes/plugins` lists it) -> plugin class; insertion order is load order. */
+    static final Map<String, Class<? extends Plugin>> PLUGINS = new LinkedHashMap<>();
+    static {
+        PLUGINS.put("transport-netty4", Netty4Plugin.class);
+        PLUGINS.put("newswatch-rest-root", RootPlugin.class);
+    }
 
     private DevNode() {}
 
@@ -59,6 +69,8 @@ public final class DevNode {
         Files.createDirectories(home.resolve("config"));
         Files.createDirectories(home.resolve("data"));
         Files.createDirectories(home.resolve("logs"));
+        Files.createDirectories(home.resolve("snapshots"));
+        setUpNativeLibraries(home);
 
         long started = System.nanoTime();
         // ES logs through its own facade; point it at log4j, configured by log4j2.properties on the classpath.
@@ -66,7 +78,7 @@ public final class DevNode {
         LogConfigurator.setNodeName(options.nodeName);
         Node node;
         try {
-            node = new ClasspathNode(settings(options, home), List.of(Netty4Plugin.class, RootPlugin.class));
+            node = new ClasspathNode(settings(options, home), PLUGINS);
             node.start();
         } catch (Exception e) {
             System.err.println("es-dev-node: failed to start: " + e);
@@ -112,6 +124,7 @@ public final class DevNode {
             .put(Environment.PATH_HOME_SETTING.getKey(), home.toString())
             .putList(Environment.PATH_DATA_SETTING.getKey(), home.resolve("data").toString())
             .put(Environment.PATH_LOGS_SETTING.getKey(), home.resolve("logs").toString())
+            .putList(Environment.PATH_REPO_SETTING.getKey(), home.resolve("snapshots").toString())
             .put("network.host", options.host)
             .put("http.port", options.port)
             .put(DiscoveryModule.DISCOVERY_TYPE_SETTING.getKey(), DiscoveryModule.SINGLE_NODE_DISCOVERY_TYPE)
@@ -120,6 +133,41 @@ public final class DevNode {
             // a nearly full developer disk must not turn indices read-only
             .put(DiskThresholdSettings.CLUSTER_ROUTING_ALLOCATION_DISK_THRESHOLD_ENABLED_SETTING.getKey(), false)
             .build();
+    }
+
+    /** Where the system's libzstd usually is (Debian/Ubuntu multiarch, then RPM-style, then plain). */
+    static final List<String> ZSTD_CANDIDATES = List.of(
+        "/usr/lib/x86_64-linux-gnu/libzstd.so.1",
+        "/usr/lib/aarch64-linux-gnu/libzstd.so.1",
+        "/usr/lib64/libzstd.so.1",
+        "/usr/lib/libzstd.so.1",
+        "/usr/local/lib/libzstd.so.1"
+    );
+
+    /**
+     * The distribution ships its native libraries (zstd, vec) in lib/platform; Maven Central does not. Without zstd,
+     * index.codec=best_compression (and logsdb, which defaults to it) fails at the first flush, so point Elasticsearch
+     * at the system's libzstd. Its own SIMD vector library has no substitute: the JDK vector code is used instead.
+     */
+    static void setUpNativeLibraries(Path home) throws IOException {
+        if (System.getProperty("es.nativelibs.path") != null) {
+            return;
+        }
+        System.setProperty("org.elasticsearch.nativeaccess.enableVectorLibrary", "false");
+        Path zstd = ZSTD_CANDIDATES.stream().map(Path::of).filter(Files::isReadable).findFirst().orElse(null);
+        if (zstd == null) {
+            System.err.println(
+                "es-dev-node: no system libzstd found (" + ZSTD_CANDIDATES + "): native access is disabled, "
+                    + "so index.codec=best_compression will fail; install libzstd1"
+            );
+            return;
+        }
+        Path dir = home.resolve("native");
+        Files.createDirectories(dir);
+        Path link = dir.resolve(System.mapLibraryName("zstd"));
+        Files.deleteIfExists(link);
+        Files.createSymbolicLink(link, zstd);
+        System.setProperty("es.nativelibs.path", dir.toString());
     }
 
     /** Returns why host:port cannot be bound, or null when it is free. */

@@ -7,8 +7,6 @@ import org.elasticsearch.plugins.Plugin;
 import org.elasticsearch.plugins.PluginsLoader;
 import org.elasticsearch.plugins.PluginsService;
 
-import java.util.Collection;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -17,7 +15,7 @@ import java.util.Set;
  * are package-private, hence this package. Internal API: pinned to the exact Elasticsearch version in pom.xml.
  */
 public class ClasspathNode extends Node {
-    public ClasspathNode(Settings settings, Collection<Class<? extends Plugin>> pluginClasses) {
+    public ClasspathNode(Settings settings, Map<String, Class<? extends Plugin>> pluginClasses) {
         super(
             NodeConstruction.prepareConstruction(
                 new Environment(settings, null),
@@ -25,7 +23,7 @@ public class ClasspathNode extends Node {
                 new NodeServiceProvider() {
                     @Override
                     PluginsService newPluginService(Environment environment, PluginsLoader pluginsLoader) {
-                        return new ClasspathPluginsService(environment.settings(), pluginsLoader, List.copyOf(pluginClasses));
+                        return new ClasspathPluginsService(environment.settings(), pluginsLoader, pluginClasses);
                     }
                 },
                 true
