@@ -12,8 +12,6 @@ import json
 import logging
 from typing import Any
 
-from pydantic import BaseModel
-
 from pipeline.index.derive import KEYWORD, model_properties, text_field
 from pipeline.index.documents import ARTICLE_FIELDS_IN_CLAIMS, ArticleIndexFields, ClaimIndexFields
 from pipeline.records import Article, Event
@@ -59,29 +57,29 @@ def claims_properties(english: bool) -> dict[str, Any]:
     return props
 
 
-def _feed_state_model() -> type[BaseModel] | None:
+def _feed_state_mapping() -> dict[str, Any] | None:
+    """The poller's own mapping of FeedState (pipeline.feeds.state owns the feed-state record)."""
     try:
-        from pipeline.feeds.state import FeedState
+        from pipeline.feeds.state import FEED_STATE_MAPPING
     except ImportError:
         return None
-    return FeedState
+    return FEED_STATE_MAPPING
 
 
-# Used until pipeline.feeds.state.FeedState exists; the writer of feed state owns that model.
+# Used only when pipeline.feeds.state is unavailable.
 _FALLBACK_FEED_PROPERTIES: dict[str, Any] = {
-    "feed_id": KEYWORD, "url": KEYWORD, "name": KEYWORD, "status": KEYWORD,
+    "feed_id": KEYWORD, "url": KEYWORD, "status": KEYWORD, "reason": text_field(False, keyword=True),
     "last_polled_at": {"type": "date"}, "next_poll_at": {"type": "date"},
-    "consecutive_failures": {"type": "long"}, "last_error": text_field(False, keyword=True),
+    "consecutive_failures": {"type": "integer"}, "disabled": {"type": "boolean"},
 }
 
 
 def feeds_properties(english: bool) -> dict[str, Any]:
-    model = _feed_state_model()
-    if model is None:
-        log.info("pipeline.feeds.state.FeedState not available; using the fallback feed-state mapping")
-        return dict(_FALLBACK_FEED_PROPERTIES)
-    text = {name: text_field(False, keyword=True) for name in ("last_error", "reason", "disabled_reason", "error")}
-    return model_properties(model, text={k: v for k, v in text.items() if k in model.model_fields})
+    mapping = _feed_state_mapping()
+    if mapping is None:
+        log.info("pipeline.feeds.state is not available; using the fallback feed-state mapping")
+        return json.loads(json.dumps(_FALLBACK_FEED_PROPERTIES))
+    return json.loads(json.dumps(mapping["properties"]))
 
 
 def events_properties(english: bool) -> dict[str, Any]:
@@ -104,8 +102,7 @@ _DYNAMIC_TEMPLATES = {
 def mapping_for(kind: str, english: bool) -> dict[str, Any]:
     """The full `mappings` body for an index kind, with a hash of itself in `_meta` for drift checks."""
     body: dict[str, Any] = {
-        # feed state is written by the poller's store, which may add fields: map them rather than drop them
-        "dynamic": "true" if kind == "feeds" else "false",
+        "dynamic": _feeds_dynamic() if kind == "feeds" else "false",
         "properties": PROPERTIES[kind](english),
     }
     if kind in _DYNAMIC_TEMPLATES:
@@ -116,6 +113,11 @@ def mapping_for(kind: str, english: bool) -> dict[str, Any]:
     body["_meta"] = {"newswatch_kind": kind, "mapping_version": MAPPING_VERSION,
                      "mapping_hash": mapping_hash(body["properties"])}
     return body
+
+
+def _feeds_dynamic() -> str:
+    mapping = _feed_state_mapping()
+    return str(mapping.get("dynamic", "strict")) if mapping else "true"
 
 
 def mapping_hash(properties: dict[str, Any]) -> str:

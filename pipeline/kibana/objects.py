@@ -48,13 +48,14 @@ def _feeds_fields() -> dict[str, str]:
     available = flatten_properties(mapping_for("feeds", english=False)["properties"])
 
     def pick(kind: str, *candidates: str) -> str:
-        return next((c for c in candidates if available.get(c) == kind), candidates[0])
+        kinds = {"number": {"long", "integer", "short", "float"}}.get(kind, {kind})
+        return next((c for c in candidates if available.get(c) in kinds), candidates[0])
 
     return {
         "time": pick("date", "last_polled_at", "last_poll_at", "last_polled", "updated_at", "next_poll_at"),
         "status": pick("keyword", "status", "health", "state"),
         "feed": pick("keyword", "feed_id", "id", "url"),
-        "failures": pick("long", "consecutive_failures", "failures", "failure_count"),
+        "failures": pick("number", "consecutive_failures", "failures", "failure_count"),
     }
 
 

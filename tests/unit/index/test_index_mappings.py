@@ -131,3 +131,12 @@ def test_mapping_drift():
     live = {"a": {"type": "text"}, "b": {"properties": {}}, "z": {"type": "keyword"}}
     missing, wrong, extra = mapping_drift(expected, live)
     assert missing == {"b.c": "long"} and wrong == {"a": "text (expected keyword)"} and extra == ["z"]
+
+
+def test_feed_state_mapping_comes_from_the_poller():
+    from pipeline.feeds.state import FEED_STATE_MAPPING, FeedState
+
+    mapping = mapping_for("feeds", english=False)
+    assert mapping["properties"] == FEED_STATE_MAPPING["properties"]
+    assert mapping["dynamic"] == FEED_STATE_MAPPING["dynamic"]
+    assert set(FeedState.model_fields) <= set(mapping["properties"])
