@@ -22,7 +22,9 @@ WORKDIR /opt/newswatch
 
 # 1. Locked dependencies first: this layer is rebuilt only when the lock changes.
 COPY --chown=airflow:root requirements.lock ./
-RUN pip install --no-cache-dir --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
+# (env -u: should the base image ever set a pip constraints file, the lock still decides)
+RUN env -u PIP_CONSTRAINT pip install --no-cache-dir --disable-pip-version-check --require-hashes --no-deps \
+        -r requirements.lock
 
 # 2. The project itself, editable as in scripts/setup, so paths under /opt/newswatch (seeds/, kibana/)
 #    resolve exactly as they do in a checkout.
@@ -30,7 +32,7 @@ COPY --chown=airflow:root pyproject.toml README.md ./
 COPY --chown=airflow:root pipeline/ pipeline/
 COPY --chown=airflow:root simulator/ simulator/
 COPY --chown=airflow:root deploy/ deploy/
-RUN pip install --no-cache-dir --disable-pip-version-check --no-deps --no-build-isolation -e . \
+RUN env -u PIP_CONSTRAINT pip install --no-cache-dir --disable-pip-version-check --no-deps --no-build-isolation -e . \
     && python deploy/check_lock.py requirements.lock --pip-check
 
 # 3. What Airflow loads, and the assets the setup job imports.

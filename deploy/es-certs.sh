@@ -8,10 +8,21 @@ set -euo pipefail
 cd /usr/share/elasticsearch
 certs=config/certs
 
+# certutil --pem writes zip files; use whichever extractor this image has
+extract() {
+    if command -v unzip >/dev/null 2>&1; then
+        unzip -o -q "$1" -d "$2"
+    elif command -v python3 >/dev/null 2>&1; then
+        python3 -m zipfile -e "$1" "$2"
+    else
+        (cd "$2" && /usr/share/elasticsearch/jdk/bin/jar xf "$OLDPWD/$1")
+    fi
+}
+
 if [ ! -f "$certs/ca/ca.crt" ]; then
     echo "es-certs: creating the certificate authority"
     bin/elasticsearch-certutil ca --silent --pem --days 3650 -out "$certs/ca.zip"
-    unzip -o -q "$certs/ca.zip" -d "$certs"
+    extract "$certs/ca.zip" "$certs"
     rm -f "$certs/ca.zip"
 fi
 
@@ -33,7 +44,7 @@ if [ ! -f "$certs/elasticsearch/elasticsearch.crt" ]; then
     } > "$certs/instances.yml"
     bin/elasticsearch-certutil cert --silent --pem --days 1095 -out "$certs/certs.zip" \
         --in "$certs/instances.yml" --ca-cert "$certs/ca/ca.crt" --ca-key "$certs/ca/ca.key"
-    unzip -o -q "$certs/certs.zip" -d "$certs"
+    extract "$certs/certs.zip" "$certs"
     rm -f "$certs/certs.zip"
 fi
 

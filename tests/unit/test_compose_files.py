@@ -54,6 +54,8 @@ def _pip_installs() -> list[list[str]]:
         if word == "RUN":
             for command in re.split(r"&&|;", rest):
                 argv = shlex.split(command)
+                while argv[:2] == ["env", "-u"]:
+                    argv = argv[3:]
                 if argv[:2] == ["pip", "install"]:
                     installs.append(argv)
     return installs
