@@ -5,7 +5,8 @@
 # delete the volume to rotate (docs/deploy.md). Extra DNS names for the certificate: ES_CERT_EXTRA_DNS
 # (comma-separated), e.g. the host name clients outside Docker use.
 set -euo pipefail
-cd /usr/share/elasticsearch
+es_home="${ES_HOME:-/usr/share/elasticsearch}"
+cd "$es_home"
 certs=config/certs
 
 # certutil --pem writes zip files; use whichever extractor this image has
@@ -15,7 +16,7 @@ extract() {
     elif command -v python3 >/dev/null 2>&1; then
         python3 -m zipfile -e "$1" "$2"
     else
-        (cd "$2" && /usr/share/elasticsearch/jdk/bin/jar xf "$OLDPWD/$1")
+        (cd "$2" && "$es_home/jdk/bin/jar" xf "$OLDPWD/$1")
     fi
 }
 
@@ -37,7 +38,7 @@ if [ ! -f "$certs/elasticsearch/elasticsearch.crt" ]; then
         IFS=',' read -r -a extra <<< "${ES_CERT_EXTRA_DNS:-}"
         for name in "${extra[@]}"; do
             name="${name// /}"
-            [ -n "$name" ] && echo "      - $name"
+            if [ -n "$name" ]; then echo "      - $name"; fi
         done
         echo "    ip:"
         echo "      - 127.0.0.1"
@@ -50,7 +51,9 @@ fi
 
 # Node key and certificate: readable by group 0 (the Elasticsearch user, uid 1000, has gid 0); the CA key
 # by root only. Clients (Kibana, Airflow, the setup jobs) get just the CA certificate, on its own volume.
-chown -R root:root "$certs"
+if [ "$(id -u)" = 0 ]; then
+    chown -R root:root "$certs"
+fi
 find "$certs" -type d -exec chmod 750 {} \;
 find "$certs" -type f -exec chmod 640 {} \;
 chmod 600 "$certs/ca/ca.key"

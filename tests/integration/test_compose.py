@@ -153,6 +153,22 @@ def test_state_lives_in_named_volumes(celery_project):
         assert data in declared
 
 
+def test_only_elasticsearch_sees_its_keys_the_rest_get_the_ca(default_project):
+    def mounts(name: str) -> dict[str, str]:
+        return {v["target"]: v["source"] for v in default_project["services"][name].get("volumes", [])
+                if v["type"] == "volume"}
+
+    # deploy/es-certs.sh writes config/certs (keys) and config/ca-public (the CA certificate only)
+    assert mounts("es-certs")["/usr/share/elasticsearch/config/certs"] == "es-certs"
+    assert mounts("es-certs")["/usr/share/elasticsearch/config/ca-public"] == "es-ca"
+    assert mounts("elasticsearch")["/usr/share/elasticsearch/config/certs"] == "es-certs"
+    for name in default_project["services"]:
+        if name not in {"es-certs", "elasticsearch"}:
+            assert "es-certs" not in mounts(name).values(), name
+    kibana_ca = default_project["services"]["kibana"]["environment"]["ELASTICSEARCH_SSL_CERTIFICATEAUTHORITIES"]
+    assert mounts("kibana")[str(Path(kibana_ca).parent)] == "es-ca"
+
+
 def test_elasticsearch_runs_with_security_and_tls(default_project):
     es = default_project["services"]["elasticsearch"]["environment"]
     assert es["xpack.security.enabled"] == "true"

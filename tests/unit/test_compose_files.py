@@ -322,3 +322,55 @@ def test_the_stacks_providers_come_from_the_lock_not_from_the_image():
     locked = check_lock.read_lock(LOCK)
     missing = [name for name in check_lock.RUNTIME_ROOTS if check_lock.normalize(name) not in locked]
     assert not missing, f"requirements.lock lacks {missing}: add them to pyproject.toml and re-lock"
+
+
+# ---------------------------------------------------------------- deploy/es-certs.sh
+
+FAKE_CERTUTIL = '''#!/usr/bin/env python3
+"""Stands in for elasticsearch-certutil: logs its arguments and writes the zip layout it would."""
+import pathlib, sys, zipfile
+args = sys.argv[1:]
+home = pathlib.Path(__file__).resolve().parent.parent
+with open(home / "certutil.log", "a") as log:
+    log.write(" ".join(args) + "\\n")
+out = home / args[args.index("-out") + 1]
+with zipfile.ZipFile(out, "w") as z:
+    if args[0] == "ca":
+        z.writestr("ca/ca.crt", "CA CERT")
+        z.writestr("ca/ca.key", "CA KEY")
+    else:
+        instances = (home / args[args.index("--in") + 1]).read_text()
+        z.writestr("elasticsearch/elasticsearch.crt", instances)
+        z.writestr("elasticsearch/elasticsearch.key", "NODE KEY")
+'''
+
+
+def test_es_certs_script_creates_once_and_publishes_only_the_ca(tmp_path):
+    import os
+    import stat
+    import subprocess
+
+    home = tmp_path / "es"
+    (home / "bin").mkdir(parents=True)
+    (home / "config" / "certs").mkdir(parents=True)
+    certutil = home / "bin" / "elasticsearch-certutil"
+    certutil.write_text(FAKE_CERTUTIL)
+    certutil.chmod(0o755)
+    env = {**os.environ, "ES_HOME": str(home), "ES_CERT_EXTRA_DNS": "news.example.org, es.internal"}
+    for _ in range(2):
+        done = subprocess.run(["bash", str(ROOT / "deploy" / "es-certs.sh")], env=env, capture_output=True,
+                              text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+    calls = (home / "certutil.log").read_text().splitlines()
+    assert [c.split()[0] for c in calls] == ["ca", "cert"], "the second run must reuse the certificates"
+    certs = home / "config" / "certs"
+    node_cert = (certs / "elasticsearch" / "elasticsearch.crt").read_text()
+    for name in ("- elasticsearch", "- localhost", "- news.example.org", "- es.internal", "- 127.0.0.1"):
+        assert name in node_cert
+    assert stat.S_IMODE((certs / "ca" / "ca.key").stat().st_mode) == 0o600
+    assert stat.S_IMODE((certs / "elasticsearch" / "elasticsearch.key").stat().st_mode) == 0o640
+    public = home / "config" / "ca-public"
+    assert sorted(p.name for p in public.iterdir()) == ["ca.crt"]
+    assert (public / "ca.crt").read_text() == "CA CERT"
+    assert stat.S_IMODE((public / "ca.crt").stat().st_mode) == 0o644
+    assert not list(certs.glob("*.zip"))
