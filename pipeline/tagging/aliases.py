@@ -16,7 +16,9 @@ from importlib import resources
 import yaml
 
 ID_TYPES = ("PERSON", "ORG", "GPE", "LOC", "NORP", "EVENT", "LAW", "FAC", "PRODUCT")
-_SECTION_TYPES = {"countries": "GPE", "regions": "LOC", "organisations": "ORG", "people": "PERSON"}
+_SECTION_TYPES = {
+    "countries": "GPE", "regions": "LOC", "organisations": "ORG", "platforms": "ORG", "people": "PERSON", "us_states": "GPE",
+}
 
 
 def slugify(name: str) -> str:

@@ -29,6 +29,10 @@ from pipeline.tagging.lexicon import (
 
 _LEADING_DETS = frozenset({"the", "a", "an", "this", "that", "these", "those"})
 _NOT_NAME_POS = frozenset({"ADV", "ADJ", "VERB", "ADP", "DET", "PRON", "AUX", "CCONJ", "SCONJ", "INTJ", "NUM"})
+_HYPHEN_SUFFIXES = frozenset(
+    "based area born led backed owned run made style era bound related linked funded sponsored affiliated wide level".split()
+)
+_PLACE_PREPS = frozenset({"in", "at", "atop", "near", "inside", "outside", "across", "into", "throughout"})
 _NAME_SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
 _ACTOR_DEPS = frozenset({"nsubj", "nsubjpass", "dobj", "dative", "poss", "agent", "conj", "appos", "attr"})
 
@@ -103,7 +107,9 @@ def _clean(doc: Doc, span: Span, label: str) -> list[EMention]:
     start, end = span.start, span.end
     # "Punjab’s Bhatinda" -> "Punjab" + "Bhatinda"; "’s Hoa Lo" -> "Hoa Lo"
     for i in range(start, end):
-        if doc[i].tag_ == "POS" or doc[i].lower_ in ("'s", "’s"):
+        if (doc[i].tag_ == "POS" or doc[i].lower_ in ("'s", "’s")) and (
+            label != "ORG" or i == start or aliases.canonical_id(doc[start:i].text) is not None
+        ):
             left = _clean_one(doc, start, i, label)
             right = _clean_one(doc, i + 1, end, label)
             return [m for m in (left, right) if m is not None]
@@ -119,7 +125,7 @@ def _clean_one(doc: Doc, start: int, end: int, label: str) -> EMention | None:
         end -= 1
     # "Amritsar-based", "Houston-area": the name is before the hyphen
     for i in range(start + 1, end):
-        if doc[i].text in ("-", "–") and i + 1 < len(doc) and doc[i + 1].text.islower():
+        if doc[i].text in ("-", "–") and i + 1 < len(doc) and doc[i + 1].lower_ in _HYPHEN_SUFFIXES:
             end = i
             break
     if start >= end:
@@ -154,6 +160,12 @@ def _clean_one(doc: Doc, start: int, end: int, label: str) -> EMention | None:
         return None
     if surface.isupper() and len(surface) > 3 and _is_dateline(doc, start, end):
         label = "GPE"
+    if label == "PERSON" and not known:
+        root = doc[start:end].root
+        if root.dep_ == "pobj" and root.head.lower_ in _PLACE_PREPS:
+            label = "LOC"  # "atop Mauna Kea": a place
+        elif start > 0 and doc[start - 1].lower_ == "the" and doc[start - 1].head.i in range(start, end):
+            label = "ORG"  # "the Argus Leader": people do not take an article
     return EMention(cstart, cend, surface, label, start, end)
 
 
@@ -362,7 +374,7 @@ def build_index(doc: Doc, matcher: PhraseMatcher | None = None) -> EntityIndex:
             full = next(iter(person_match))
             tid = aliases.canonical_id(full, "PERSON")
             keys.append((tid or _name_key(full), "PERSON", tid))
-        elif entry is not None and not (m.label == "PERSON" and entry.type != "PERSON"):
+        elif entry is not None and not (m.label == "PERSON" and entry.type not in ("PERSON", "ORG")):
             keys.append((entry.id, entry.type, entry.id))
         elif name.isupper() and name in orgs and orgs[name] != name:
             full = orgs[name]
@@ -418,7 +430,7 @@ def _vote_type(cluster: ECluster) -> str:
     labels = Counter(m.label for m in cluster.mentions)
     if looks_like_org(cluster.name) and (labels["ORG"] or labels["PERSON"]):
         return "ORG"
-    if labels["PERSON"] and len(cluster.name.split()) > 1:
+    if labels["PERSON"] and len(cluster.name.split()) > 1 and labels["PERSON"] >= labels["ORG"]:
         return "PERSON"
     top = max(labels.values())
     return next(t for t in _TYPE_PREFERENCE if labels[t] == top)
@@ -455,7 +467,8 @@ def find_context_aliases(doc: Doc, index: EntityIndex) -> None:
 
 def looks_like_org(name: str) -> bool:
     words = name.lower().replace(".", " ").split()
-    return "." in name or name.isupper() or any(w in ORG_WORDS for w in words)
+    dotted = re.search(r"[A-Za-z]\.[A-Za-z]{2,}", name) is not None  # "Censor.NET", "Edmunds.com"
+    return dotted or (name.isupper() and len(name) > 1) or any(w in ORG_WORDS for w in words)
 
 
 def fix_speaker_type(cluster: ECluster) -> None:

@@ -8,6 +8,7 @@ phrase ("a spokesperson for the ministry").
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from spacy.tokens import Doc, Token
@@ -97,31 +98,33 @@ class SpeakerResolver:
         return ResolvedSpeaker(cluster.name, cluster.key, m.text, m.start, m.end, cluster.type == "PERSON")
 
     def _pronoun(self, tok: Token, position: int) -> ResolvedSpeaker | None:
+        """The most recent compatible speaker or subject before the pronoun."""
         low = tok.lower_
         want_person = low in PERSON_PRONOUNS
-        if not want_person and low not in GROUP_PRONOUNS:
+        if (not want_person and low not in GROUP_PRONOUNS) or low in ("we", "us"):
             return None
-        if low in ("we", "us"):
-            return None
+        best: tuple[int, ResolvedSpeaker] | None = None
         for pos, sp in reversed(self.history):
-            if pos <= position and sp.person_like == want_person and sp.key is not None and (
-                not want_person or self._compatible(sp.key, low)
-            ):
-                return ResolvedSpeaker(sp.name, sp.key, tok.text, tok.idx, tok.idx + len(tok.text), sp.person_like)
+            if pos <= position and sp.person_like == want_person and (not want_person or self._compatible(sp.key, low)):
+                best = (pos, sp)
+                break
         wanted = ("PERSON",) if want_person else ("ORG", "GPE", "NORP")
-        fallback = None
         for i in range(tok.i - 1, -1, -1):
             m = self.index.token_mention[i]
             if m is None or self.index.clusters[m.key].type not in wanted:
                 continue
+            if best is not None and m.start <= best[0]:
+                break
             if want_person and not self._compatible(m.key, low):
                 continue
-            c = self.index.clusters[m.key]
-            found = ResolvedSpeaker(c.name, c.key, tok.text, tok.idx, tok.idx + len(tok.text), want_person)
-            if self.doc[m.tok_start:m.tok_end].root.dep_ in _SUBJECT_DEPS:
-                return found
-            fallback = fallback or found
-        return fallback
+            if self.doc[m.tok_start:m.tok_end].root.dep_ in _SUBJECT_DEPS or (best is None and want_person):
+                c = self.index.clusters[m.key]
+                best = (m.start, ResolvedSpeaker(c.name, c.key, m.text, m.start, m.end, want_person))
+                break
+        if best is None:
+            return None
+        sp = best[1]
+        return ResolvedSpeaker(sp.name, sp.key, tok.text, tok.idx, tok.idx + len(tok.text), sp.person_like)
 
     def resolve(self, tok: Token | None, position: int) -> ResolvedSpeaker | None:
         if tok is None:
@@ -132,6 +135,10 @@ class SpeakerResolver:
         if tok.pos_ == "PRON":
             return self._pronoun(tok, position)
         if tok.lemma_.lower() in REPORTING_NOUNS:
+            owned = any(c.dep_ == "poss" or (c.dep_ == "prep" and c.lower_ in ("from", "by", "of")) for c in tok.children)
+            if not owned and any(c.lower_ == "the" for c in tok.children) and self.history:
+                sp = self.history[-1][1]  # "the statement said": the statement just mentioned
+                return ResolvedSpeaker(sp.name, sp.key, tok.text, tok.idx, tok.idx + len(tok.text), sp.person_like)
             for child in tok.children:
                 if child.dep_ == "poss":
                     return self.resolve(child, position)
@@ -208,7 +215,10 @@ class SpeakerResolver:
         span = self.doc[lo:tok.i + 1]
         name = span.text
         for cluster in self.index.clusters.values():
-            if cluster.type == "PERSON" and cluster.name.split()[-1] == name:
+            words = re.split(r"[\s.]+", cluster.name)
+            if (cluster.type == "PERSON" and name in (words[0], words[-1])) or (
+                cluster.type == "ORG" and len(words) > 1 and name in words
+            ):
                 m = EMention(span.start_char, span.end_char, name, "PERSON", lo, tok.i + 1)
                 self.index.assign(m, cluster.key)
                 return self._from_mention(m)

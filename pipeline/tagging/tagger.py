@@ -27,7 +27,7 @@ from pipeline.tagging.speakers import SpeakerResolver
 
 TAGGER_VERSION = "1.0.0"
 ASSERTION_MIN_WORDS = 6
-ASSERTION_MIN_SCORE = 0.3
+ASSERTION_MIN_SCORE = 0.2
 MAX_CHARS = 200_000
 
 
@@ -128,9 +128,9 @@ def _assertions(doc: Doc, drafts: list[Draft], index: EntityIndex) -> list[Draft
         s, e = trim(text, s, e)
         if e <= s or len(text[s:e].split()) < ASSERTION_MIN_WORDS or text[s:e].rstrip().endswith("?"):
             continue
-        if any(d.start < e and s < d.end and (min(d.end, e) - max(d.start, s)) > 0.3 * (e - s) for d in drafts):
+        if any(d.start < e and s < d.end and (min(d.end, e) - max(d.start, s)) > 0.6 * (e - s) for d in drafts):
             continue
-        if any(d.cue is not None and s <= d.cue.idx < e for d in drafts):
+        if any(d.cue is not None and s <= d.cue.idx < e and d.kind in ("direct_quote", "indirect") for d in drafts):
             continue
         toks = _tokens(doc, s, e)
         types = claim_types(toks)
