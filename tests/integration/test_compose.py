@@ -220,24 +220,31 @@ def test_dags_reach_elasticsearch_over_tls_with_credentials(default_project):
         assert from_env.es_url == "https://elasticsearch:9200"
 
 
+AIRFLOW_PROBE = """
+import json
+from airflow.api_fastapi.app import get_auth_manager_cls
+from airflow.models.connection import Connection
+c = Connection.get_connection_from_secrets("elasticsearch_default")
+print(json.dumps({"conn_type": c.conn_type, "host": c.host, "schema": c.schema, "port": c.port,
+                  "login": c.login, "password": c.password, "extra": c.extra_dejson,
+                  "auth_manager": get_auth_manager_cls().__name__}))
+"""
+
+
 def test_real_airflow_accepts_the_compose_configuration(default_project, tmp_path):
     """Airflow itself (the locked version) reads the connection and loads the auth manager the stack sets."""
     env = dict(default_project["services"]["airflow-scheduler"]["environment"])
     env.update({"AIRFLOW_HOME": str(tmp_path), "PATH": str(Path(sys.executable).parent),
                 "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{tmp_path}/airflow.db"})
-    airflow = str(Path(sys.executable).parent / "airflow")
-    got = subprocess.run([airflow, "connections", "get", "elasticsearch_default", "-o", "json"], env=env,
-                         capture_output=True, text=True, timeout=300)
-    assert got.returncode == 0, got.stderr[-2000:]
-    conn = json.loads(got.stdout)[0]
-    assert (conn["conn_type"], conn["host"], conn["schema"], str(conn["port"])) == (
-        "elasticsearch", "elasticsearch", "https", "9200")
-    assert conn["login"] == env["NEWSWATCH_ES_USERNAME"] and conn["password"] == env["NEWSWATCH_ES_PASSWORD"]
-    assert conn["extra_dejson"]["ca_certs"] == env["NEWSWATCH_ES_CA_CERTS"]
-    code = "from airflow.api_fastapi.app import get_auth_manager_cls; print(get_auth_manager_cls().__name__)"
-    auth = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
-    assert auth.returncode == 0, auth.stderr[-2000:]
-    assert auth.stdout.strip().splitlines()[-1] == "FabAuthManager"
+    done = subprocess.run([sys.executable, "-c", AIRFLOW_PROBE], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    assert (got["conn_type"], got["host"], got["schema"], got["port"]) == (
+        "elasticsearch", "elasticsearch", "https", 9200)
+    assert got["login"] == env["NEWSWATCH_ES_USERNAME"] and got["password"] == env["NEWSWATCH_ES_PASSWORD"]
+    assert got["extra"] == {"ca_certs": env["NEWSWATCH_ES_CA_CERTS"], "verify_certs": True}
+    assert got["auth_manager"] == "FabAuthManager"
 
 
 def test_init_creates_the_pool_the_dags_use(default_project):
