@@ -138,7 +138,10 @@ def _clean_one(doc: Doc, start: int, end: int, label: str) -> EMention | None:
         return None
     cstart, cend = doc[start].idx, doc[end - 1].idx + len(doc[end - 1].text)
     text = doc.text
-    while cend + 1 < len(text) and text[cend] in ".-" and text[cend + 1].isalnum() and not text[cend + 1].islower():
+    while cend + 1 < len(text) and text[cend] in ".-" and text[cend + 1].isalnum() and (
+        not text[cend + 1].islower() or (label == "PERSON" and text[cend] == "-"
+                                         and end < len(doc) and doc[min(end + 1, len(doc) - 1)].lower_ not in _HYPHEN_SUFFIXES)
+    ):
         nxt = cend + 1
         while nxt < len(text) and text[nxt].isalnum():
             nxt += 1

@@ -9,10 +9,10 @@ REPORTING_VERBS = frozenset(
     reiterate recall observe conclude concede caution complain contend indicate testify reply
     respond answer ask disclose affirm underline underscore point describe believe think expect
     fear hope agree disagree charge boast brief quote cite speculate forecast threaten assure
-    recount recommend propose""".split()
+    recount recommend propose recognize recognise""".split()
 )
 # verbs that take a claim only with a complement clause (otherwise too generic)
-COMPLEMENT_ONLY = frozenset("believe think expect fear hope agree point describe ask recommend propose".split())
+COMPLEMENT_ONLY = frozenset("believe think expect fear hope agree point describe ask recommend propose recognize recognise".split())
 REPORTING_NOUNS = frozenset(
     """statement claim announcement assertion warning report remark remarks comment message post tweet
     letter memo testimony allegation accusation insistence promise pledge assurance admission denial

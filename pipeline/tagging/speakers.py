@@ -98,32 +98,38 @@ class SpeakerResolver:
         return ResolvedSpeaker(cluster.name, cluster.key, m.text, m.start, m.end, cluster.type == "PERSON")
 
     def _pronoun(self, tok: Token, position: int) -> ResolvedSpeaker | None:
-        """The most recent compatible speaker or subject before the pronoun."""
+        """The most recent compatible speaker or subject before the pronoun; for he/she a person whose
+        gender is known to match beats one whose gender is unknown."""
         low = tok.lower_
         want_person = low in PERSON_PRONOUNS
         if (not want_person and low not in GROUP_PRONOUNS) or low in ("we", "us"):
             return None
-        best: tuple[int, ResolvedSpeaker] | None = None
-        for pos, sp in reversed(self.history):
-            if pos <= position and sp.person_like == want_person and (not want_person or self._compatible(sp.key, low)):
-                best = (pos, sp)
-                break
+        candidates: list[tuple[int, bool, ResolvedSpeaker]] = []  # (position, subject, speaker)
+        for pos, sp in self.history:
+            if pos <= position and sp.person_like == want_person:
+                candidates.append((pos, True, sp))
         wanted = ("PERSON",) if want_person else ("ORG", "GPE", "NORP")
+        seen = 0
         for i in range(tok.i - 1, -1, -1):
             m = self.index.token_mention[i]
-            if m is None or self.index.clusters[m.key].type not in wanted:
+            if m is None or i != m.tok_start or self.index.clusters[m.key].type not in wanted:
                 continue
-            if best is not None and m.start <= best[0]:
+            c = self.index.clusters[m.key]
+            subject = self.doc[m.tok_start:m.tok_end].root.dep_ in _SUBJECT_DEPS
+            candidates.append((m.start, subject, ResolvedSpeaker(c.name, c.key, m.text, m.start, m.end, want_person)))
+            seen += 1
+            if seen >= 8:
                 break
-            if want_person and not self._compatible(m.key, low):
-                continue
-            if self.doc[m.tok_start:m.tok_end].root.dep_ in _SUBJECT_DEPS or (best is None and want_person):
-                c = self.index.clusters[m.key]
-                best = (m.start, ResolvedSpeaker(c.name, c.key, m.text, m.start, m.end, want_person))
-                break
-        if best is None:
+        if want_person:
+            candidates = [c for c in candidates if self._compatible(c[2].key, low)]
+        if not candidates:
             return None
-        sp = best[1]
+
+        def rank(c: tuple[int, bool, ResolvedSpeaker]) -> tuple[int, int, int]:
+            gender_known = 1 if want_person and self.gender.get(c[2].key or "") else 0
+            return (gender_known, 1 if c[1] else 0, c[0])
+
+        sp = max(candidates, key=rank)[2]
         return ResolvedSpeaker(sp.name, sp.key, tok.text, tok.idx, tok.idx + len(tok.text), sp.person_like)
 
     def resolve(self, tok: Token | None, position: int) -> ResolvedSpeaker | None:
@@ -132,7 +138,7 @@ class SpeakerResolver:
         mention = self.index.token_mention[tok.i]
         if mention is not None:
             return self._from_mention(mention)
-        if tok.pos_ == "PRON":
+        if tok.pos_ == "PRON" and (tok.lower_ in PERSON_PRONOUNS or tok.lower_ in GROUP_PRONOUNS):
             return self._pronoun(tok, position)
         if tok.lemma_.lower() in REPORTING_NOUNS:
             owned = any(c.dep_ == "poss" or (c.dep_ == "prep" and c.lower_ in ("from", "by", "of")) for c in tok.children)
@@ -146,10 +152,12 @@ class SpeakerResolver:
                     pobj = next((c for c in child.children if c.dep_ == "pobj"), None)
                     if pobj is not None:
                         return self.resolve(pobj, position)
-        # "Carlineo's attorney, Sonya Zoghlin, said": the apposition names the speaker
-        for child in tok.children:
-            if child.dep_ == "appos" and self.index.token_mention[child.i] is not None:
-                return self._from_mention(self.index.token_mention[child.i])
+        # "Carlineo's attorney, Sonya Zoghlin, said", "The group that owns her music, Big Machine, says"
+        for t in tok.subtree:
+            if t.dep_ == "appos" and t.i > tok.i and self.index.token_mention[t.i] is not None:
+                m = self.index.token_mention[t.i]
+                if self.index.clusters[m.key].type in ("PERSON", "ORG"):
+                    return self._from_mention(m)
         lo, hi = noun_phrase(tok)
         role = self._role_or_noun(tok, lo, position)
         if role is not None:
