@@ -10,6 +10,7 @@ quotation it continues.
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, field
 
 from spacy.tokens import Doc, Span, Token
@@ -84,11 +85,14 @@ class Attributor:
             self.quoted[q.start:q.end] = b"\x01" * (q.end - q.start)
         self.starts = [t.idx for t in doc]
         self.units = sentence_units(doc)
-        self.para_starts = [0] + [i + 1 for i, ch in enumerate(self.text) if ch == "\n"]
+        # paragraphs are non-blank lines; a char in a blank run belongs to the line before
+        self.para_starts = [m.start() for m in re.finditer(r"[^\n]+", self.text)] or [0]
+        if self.para_starts[0] != 0:
+            self.para_starts.insert(0, 0)
 
     # helpers
     def para_of(self, char: int) -> int:
-        return bisect.bisect_right(self.para_starts, char) - 1
+        return max(0, bisect.bisect_right(self.para_starts, char) - 1)
 
     def in_quote(self, tok: Token) -> bool:
         return bool(self.quoted[tok.idx])
@@ -216,7 +220,7 @@ class Attributor:
         for v in self.doc:
             if not self.is_cue(v):
                 continue
-            comps = [c for c in v.children if c.dep_ == "ccomp"]
+            comps = [c for c in v.children if c.dep_ == "ccomp"] or _misparsed_complement(v)
             if not comps:
                 continue
             comp = comps[0]
@@ -392,6 +396,19 @@ class Attributor:
 
         sp = SpeakerResolver(self.doc, self.index).resolve(tok, tok.idx)
         return sp.key if sp is not None and sp.key else ""
+
+
+def _misparsed_complement(v: Token) -> list[Token]:
+    """"told reporters at a news conference that officials began ...": the parser attached the
+    that-clause to a noun as a relative clause; it has its own subject, so it is the complement."""
+    for t in v.subtree:
+        if t.dep_ != "relcl" or t.i < v.i:
+            continue
+        that = next((c for c in t.children if c.lower_ == "that" and c.i == t.left_edge.i), None)
+        subj = next((c for c in t.children if c.dep_ in ("nsubj", "nsubjpass") and c.lower_ not in ("that", "which", "who")), None)
+        if that is not None and subj is not None:
+            return [t]
+    return []
 
 
 def _governing_verb(tok: Token) -> Token | None:

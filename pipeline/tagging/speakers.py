@@ -154,10 +154,14 @@ class SpeakerResolver:
                         return self.resolve(pobj, position)
         # "Carlineo's attorney, Sonya Zoghlin, said", "The group that owns her music, Big Machine, says"
         for t in tok.subtree:
-            if t.dep_ == "appos" and t.i > tok.i and self.index.token_mention[t.i] is not None:
-                m = self.index.token_mention[t.i]
-                if self.index.clusters[m.key].type in ("PERSON", "ORG"):
-                    return self._from_mention(m)
+            if t.dep_ != "appos" or t.i <= tok.i:
+                continue
+            m = self.index.token_mention[t.i]
+            if m is not None and self.index.clusters[m.key].type in ("PERSON", "ORG"):
+                return self._from_mention(m)
+            if m is None and t.pos_ == "PROPN" and tok.pos_ == "NOUN":
+                hint = "ORG" if tok.lemma_.lower() in _ORG_NOUNS else "PERSON" if tok.lemma_.lower() in _PERSON_NOUNS else None
+                return self._new_entity(t, hint)
         lo, hi = noun_phrase(tok)
         role = self._role_or_noun(tok, lo, position)
         if role is not None:
@@ -216,7 +220,7 @@ class SpeakerResolver:
                 fallback = c.key
         return fallback
 
-    def _new_entity(self, tok: Token) -> ResolvedSpeaker:
+    def _new_entity(self, tok: Token, hint: str | None = None) -> ResolvedSpeaker:
         lo = tok.i
         while lo > 0 and self.doc[lo - 1].dep_ == "compound" and self.doc[lo - 1].pos_ == "PROPN" and self.doc[lo - 1].head.i >= tok.i - 3:
             lo -= 1
@@ -224,7 +228,7 @@ class SpeakerResolver:
         name = span.text
         for cluster in self.index.clusters.values():
             words = re.split(r"[\s.]+", cluster.name)
-            if (cluster.type == "PERSON" and name in (words[0], words[-1])) or (
+            if cluster.name == name or name in cluster.aliases or (cluster.type == "PERSON" and name in (words[0], words[-1])) or (
                 cluster.type == "ORG" and len(words) > 1 and name in words
             ):
                 m = EMention(span.start_char, span.end_char, name, "PERSON", lo, tok.i + 1)
@@ -235,8 +239,8 @@ class SpeakerResolver:
             entry = aliases.get_table().entries[table_id]
             type_, key, cname = entry.type, entry.id, entry.name
         else:
-            type_ = "ORG" if looks_like_org(name) else "PERSON"
-            key, cname = aliases.entity_id(type_, name), name
+            type_ = hint or ("ORG" if looks_like_org(name) else "PERSON")
+            key, cname = "name:" + aliases.slugify(name), name
         cluster = self.index.add_cluster(ECluster(key, type_, cname, table_id))
         m = EMention(span.start_char, span.end_char, name, type_, lo, tok.i + 1)
         self.index.assign(m, cluster.key)
