@@ -19,7 +19,8 @@ log = logging.getLogger(__name__)
 
 MIN_CHARS = 250  # shorter main text is a brief, a teaser or a failed extraction
 PAYWALL_TEASER_CHARS = 1500
-MAX_LINK_DENSITY = 0.5
+PRECISION_MIN_SHARE = 0.2
+MAX_LINKED_SHARE = 0.5
 FUTURE_TOLERANCE = timedelta(days=1)
 
 _PAYWALL = re.compile(
@@ -39,20 +40,22 @@ def _paywall_marker(html: str) -> str | None:
     return m.group(0)[:60] if m else None
 
 
-def _link_density(html: str) -> float:
-    """Share of the body's visible text that sits inside links (listing pages are mostly links)."""
+def _linked_share(html: str, text: str) -> float:
+    """Share of the extracted text made of lines that are link texts on the page: high on section
+    fronts and link lists, low on articles even when the page around them is full of links."""
     import lxml.html
 
+    lines = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+    total = sum(len(line) for line in lines)
+    if total == 0:
+        return 0.0
     try:
         tree = lxml.html.fromstring(html)
     except Exception:
         return 0.0
-    for bad in tree.xpath("//script|//style|//noscript"):
-        bad.drop_tree()
-    total = len(" ".join(tree.text_content().split()))
-    if total == 0:
-        return 0.0
-    linked = sum(len(" ".join(a.text_content().split())) for a in tree.iter("a"))
+    anchors = {" ".join(a.text_content().split()) for a in tree.iter("a")}
+    anchors.discard("")
+    linked = sum(len(line) for line in lines if line in anchors or line.lstrip("-•* ") in anchors)
     return linked / total
 
 
@@ -84,15 +87,41 @@ def clean_text(text: str) -> str:
     return "\n".join(out).strip()
 
 
-def _run_trafilatura(html: str, url: str | None, now: datetime) -> Any:
+def _run_trafilatura(html: str, url: str | None, now: datetime) -> tuple[Any, str]:
+    """(metadata document, main text).
+
+    Two passes: the default one (metadata, recall-leaning text) and a precision-favouring one.
+    The precise text wins unless it lost most of the article (shorter than MIN_CHARS, or than
+    PRECISION_MIN_SHARE of the default text): then precision cut the article itself, not boilerplate.
+    """
     import trafilatura
 
-    return trafilatura.bare_extraction(
+    doc = trafilatura.bare_extraction(
         html, url=url, with_metadata=True, include_comments=False, include_tables=True,
         date_extraction_params={"extensive_search": True, "original_date": True,
                                 "outputformat": "%Y-%m-%dT%H:%M:%S%z",
                                 "max_date": (now + FUTURE_TOLERANCE).strftime("%Y-%m-%d")},
     )
+    broad = clean_text(doc.text or "") if doc is not None else ""
+    precise_doc = trafilatura.bare_extraction(html, url=url, include_comments=False, include_tables=True,
+                                              favor_precision=True)
+    precise = clean_text(precise_doc.text or "") if precise_doc is not None else ""
+    text = precise if len(precise) >= max(MIN_CHARS, PRECISION_MIN_SHARE * len(broad)) else broad
+    return doc, _drop_title_line(text, getattr(doc, "title", None))
+
+
+def _drop_title_line(text: str, title: str | None) -> str:
+    """The headline is metadata, not body text: drop it when the text starts with it."""
+    if not title or not text:
+        return text
+    first, _, rest = text.partition("\n")
+    if _norm(first) == _norm(title) and rest.strip():
+        return rest.lstrip("\n")
+    return text
+
+
+def _norm(value: str) -> str:
+    return re.sub(r"\W+", " ", value).strip().lower()
 
 
 def extract_html(html: str, url: str | None = None, entry: FeedEntry | None = None, *,
@@ -101,6 +130,7 @@ def extract_html(html: str, url: str | None = None, entry: FeedEntry | None = No
     now = now or datetime.now(UTC)
     url = url or (entry.url if entry else None)
     doc = None
+    text = ""
     failure: Outcome | None = None
     if not html or not html.strip():
         failure = Outcome.failure(Status.PARSE_ERROR, "empty document")
@@ -108,16 +138,14 @@ def extract_html(html: str, url: str | None = None, entry: FeedEntry | None = No
         failure = Outcome.failure(Status.PARSE_ERROR, "not HTML (no markup)")
     else:
         try:
-            doc = _run_trafilatura(html, url, now)
+            doc, text = _run_trafilatura(html, url, now)
         except Exception as exc:  # trafilatura/lxml choke on some inputs; that is this page's outcome
             failure = Outcome.failure(Status.PARSE_ERROR, f"extraction failed: {type(exc).__name__}: {exc}")
     meta: dict[str, Any] = {}
-    text = ""
     if doc is not None:
         meta = {k: getattr(doc, k, None) for k in ("title", "author", "url", "description", "sitename",
                                                      "date", "categories", "tags", "image", "pagetype",
                                                      "language")}
-        text = clean_text(doc.text or "")
     if failure is None:
         failure = classify(html, text, meta)
     return _article(html, text, meta, url, entry, failure, fetched_at, now)
@@ -132,15 +160,10 @@ def classify(html: str, text: str, meta: dict[str, Any]) -> Outcome:
         return Outcome.failure(Status.PAYWALLED, f"paywall suspected ({paywall!r}); {len(text)} chars visible")
     if not text:
         return Outcome.failure(Status.NOT_ARTICLE, "no main text found")
-    pagetype = (meta.get("pagetype") or "").lower()
-    if pagetype and pagetype not in ("article", "newsarticle", "blogposting", "blog", "reportagenewsarticle"):
-        density = _link_density(html)
-        if density > MAX_LINK_DENSITY:
-            return Outcome.failure(Status.NOT_ARTICLE, f"{pagetype} page, {density:.0%} of its text is links")
-    elif not pagetype and len(text) < 4 * MIN_CHARS:
-        density = _link_density(html)
-        if density > MAX_LINK_DENSITY:
-            return Outcome.failure(Status.NOT_ARTICLE, f"{density:.0%} of the page text is links")
+    linked = _linked_share(html, text)
+    if linked > MAX_LINKED_SHARE:
+        pagetype = meta.get("pagetype") or "page"
+        return Outcome.failure(Status.NOT_ARTICLE, f"{pagetype}: {linked:.0%} of the extracted text is links")
     if len(text) < MIN_CHARS:
         return Outcome.failure(Status.TOO_SHORT, f"{len(text)} chars of main text (< {MIN_CHARS})")
     return Outcome.success()
