@@ -9,7 +9,8 @@ NEWSWATCH_ES_USERNAME with NEWSWATCH_ES_PASSWORD, then runs `newswatch index set
 the pipeline's own privileges are proven at deploy time.
 
 `kibana`: waits until Kibana reports itself available, then runs `newswatch kibana import` with the
-NEWSWATCH_KIBANA_* credentials.
+NEWSWATCH_KIBANA_* credentials: kibana/saved_objects.ndjson, or, with a non-default
+NEWSWATCH_INDEX_PREFIX, the same objects generated for that prefix.
 
 Both are idempotent: re-running them (`docker compose run --rm es-setup`) changes nothing that is right.
 Exit status: 0 done, 1 a step failed (the message says which).
@@ -105,9 +106,15 @@ def setup_kibana(env: Mapping[str, str], run: Callable[[list[str]], int],
                  available: Callable[[], bool]) -> None:
     _require(env, "NEWSWATCH_KIBANA_URL", "NEWSWATCH_KIBANA_USERNAME", "NEWSWATCH_KIBANA_PASSWORD")
     wait_for("Kibana", available, timeout=float(env.get("SETUP_TIMEOUT", "600")))
-    path = env.get("SETUP_SAVED_OBJECTS_FILE") or SAVED_OBJECTS
-    if run(["newswatch", "kibana", "import", "--file", path]) != 0:
-        raise SetupError(f"`newswatch kibana import --file {path}` failed (its output is above)")
+    argv = ["newswatch", "kibana", "import"]
+    # the shipped file targets the default index prefix; for another prefix the CLI generates the
+    # same objects from their definitions
+    path = env.get("SETUP_SAVED_OBJECTS_FILE") or (
+        SAVED_OBJECTS if (env.get("NEWSWATCH_INDEX_PREFIX") or "newswatch") == "newswatch" else "")
+    if path:
+        argv += ["--file", path]
+    if run(argv) != 0:
+        raise SetupError(f"`{' '.join(argv)}` failed (its output is above)")
     print("kibana-setup: saved objects imported")
 
 

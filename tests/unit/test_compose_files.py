@@ -291,6 +291,10 @@ def test_kibana_setup_imports_the_shipped_saved_objects(monkeypatch):
     commands: list = []
     setup_stack.setup_kibana(env, lambda argv: commands.append(argv) or 0, lambda: True)
     assert commands == [["newswatch", "kibana", "import", "--file", "/opt/newswatch/kibana/saved_objects.ndjson"]]
+    commands.clear()
+    setup_stack.setup_kibana({**env, "NEWSWATCH_INDEX_PREFIX": "nw"}, lambda argv: commands.append(argv) or 0,
+                             lambda: True)
+    assert commands == [["newswatch", "kibana", "import"]]  # generated for the prefix
     # the image's editable install puts the repository at /opt/newswatch (Dockerfile WORKDIR)
     assert ("WORKDIR", "/opt/newswatch") in _dockerfile_instructions()
     assert (ROOT / "kibana" / "saved_objects.ndjson").is_file()
