@@ -13,6 +13,41 @@ java_feature() {  # prints the feature version of "$1/bin/java", or nothing
     "$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p'
 }
 
+show_log() {  # Maven's output without JDK 25's warnings about Maven's own use of sun.misc.Unsafe
+    sed -e 's/\x1b\[[0-9;]*m//g' "$log" | grep -v -e '^$' -e 'sun\.misc\.Unsafe' -e 'WARNING: Please consider' \
+        -e 'terminally deprecated' -e 'will be removed in a future release' >&2 || true
+}
+
+# Starts the node once and records the classes it loads into target/es-dev-node.jsa (a CDS archive), which
+# roughly halves the CPU every later start needs. Optional: without it the node starts, only slower.
+# The classpath and JVM flags here must match pipeline/devnode.py's (absolute paths; same GC).
+train_class_data_sharing() {
+    local here tmp pid i
+    here=$(pwd -P)
+    tmp=$(mktemp -d)
+    rm -f target/es-dev-node.jsa.tmp
+    "$JAVA_HOME/bin/java" -XX:ArchiveClassesAtExit=target/es-dev-node.jsa.tmp -Xms512m -Xmx512m -XX:+UseSerialGC \
+        --enable-native-access=ALL-UNNAMED --add-modules=jdk.incubator.vector \
+        -cp "$here/target/es-dev-node.jar:$here/target/lib/*" newswatch.esnode.DevNode \
+        --data-dir "$tmp/node" --port 0 >"$tmp/train.log" 2>&1 &
+    pid=$!
+    for i in $(seq 1 240); do
+        grep -q '^es-dev-node: started' "$tmp/train.log" && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.5
+    done
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    if [ -s target/es-dev-node.jsa.tmp ] && grep -q '^es-dev-node: started' "$tmp/train.log"; then
+        mv -f target/es-dev-node.jsa.tmp target/es-dev-node.jsa
+    else
+        rm -f target/es-dev-node.jsa.tmp target/es-dev-node.jsa
+        echo "es-dev-node/build.sh: note: no class-sharing archive (the training start failed; nodes start slower):" >&2
+        tail -5 "$tmp/train.log" >&2
+    fi
+    rm -rf "$tmp"
+}
+
 pick_java_home() {
     local candidates=()
     [ -n "${JAVA_HOME:-}" ] && candidates+=("$JAVA_HOME")
@@ -51,13 +86,23 @@ fi
 
 echo "es-dev-node: building with $("$JAVA_HOME/bin/java" -version 2>&1 | head -1) (JAVA_HOME=$JAVA_HOME)"
 start=$(date +%s)
-rm -rf target/lib
+# Nodes that are running read jars from target/lib lazily: empty it only when the dependencies change.
+pom_sum=$(sha256sum pom.xml | cut -d' ' -f1)
+if [ "$(cat target/.pom-stamp 2>/dev/null)" != "$pom_sum" ]; then
+    rm -rf target/lib
+fi
+rm -f "$stamp"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 # shellcheck disable=SC2086
-mvn -q -B -Dstyle.color=never ${MAVEN_ARGS:-} package 2>&1 | sed -e 's/\x1b\[[0-9;]*m//g' | grep -v -e '^$' -e 'sun\.misc\.Unsafe' -e 'WARNING: Please consider' -e 'terminally deprecated' -e 'will be removed in a future release' || true
-if [ ! -f target/es-dev-node.jar ] || [ ! -f target/lib/elasticsearch-"$(sed -n 's:.*<elasticsearch.version>\(.*\)</elasticsearch.version>.*:\1:p' pom.xml)".jar ]; then
+if ! mvn -q -B -Dstyle.color=never ${MAVEN_ARGS:-} package >"$log" 2>&1; then
+    show_log
     echo "es-dev-node/build.sh: Maven build failed" >&2
     exit 1
 fi
+show_log
 echo "$JAVA_HOME" > target/java-home
+train_class_data_sharing
+echo "$pom_sum" > target/.pom-stamp
 echo "$want" > "$stamp"
 echo "es-dev-node: built in $(( $(date +%s) - start ))s"

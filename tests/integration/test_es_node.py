@@ -182,6 +182,21 @@ def test_terms_aggregation(es_client, docs_index):
     assert sum(got.values()) == 1000 - 96
 
 
+def test_best_compression_codec_survives_a_flush(es_client):
+    # zstd-backed; on the embedded node this needs the system libzstd the launcher links in
+    name = f"test-es-node-zstd-{uuid.uuid4().hex[:8]}"
+    es_client.indices.create(index=name, settings={"index.codec": "best_compression", "number_of_replicas": 0})
+    try:
+        helpers.bulk(es_client, ({"_index": name, "_id": str(i), "text": f"compressible {i} " * 20} for i in range(50)))
+        es_client.indices.flush(index=name)
+        es_client.indices.refresh(index=name)
+        assert es_client.count(index=name)["count"] == 50
+        assert es_client.get(index=name, id="7")["_source"]["text"].startswith("compressible 7 ")
+        assert es_client.cluster.health(index=name)["status"] == "green"
+    finally:
+        es_client.indices.delete(index=name, ignore_unavailable=True)
+
+
 # --- managing the dev node itself (always the embedded node, whatever NEWSWATCH_ES_URL says) --------------
 
 

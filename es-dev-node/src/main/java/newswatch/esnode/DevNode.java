@@ -207,8 +207,8 @@ public final class DevNode {
                         } catch (NumberFormatException e) {
                             throw new IllegalArgumentException("--port must be a number, got " + value);
                         }
-                        if (port < 1 || port > 65535) {
-                            throw new IllegalArgumentException("--port must be 1-65535, got " + value);
+                        if (port < 0 || port > 65535) {
+                            throw new IllegalArgumentException("--port must be 0-65535 (0: any free port), got " + value);
                         }
                     }
                     case "--cluster-name" -> clusterName = value;
