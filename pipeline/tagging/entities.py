@@ -18,6 +18,7 @@ from spacy.tokens import Doc, Span, Token
 
 from pipeline.tagging import aliases
 from pipeline.tagging.lexicon import (
+    COMMON_ACRONYMS,
     ENTITY_LABELS,
     HONORIFICS,
     JUNK_NAMES,
@@ -98,8 +99,9 @@ class EntityIndex:
 def build_matcher(nlp: Language) -> PhraseMatcher:
     matcher = PhraseMatcher(nlp.vocab)  # ORTH: case-sensitive, so "us" never matches "US"
     make = nlp.make_doc
-    names = sorted({n for n in aliases.get_table().surface_names() if n[:1].isupper() and len(n) > 1})
-    matcher.add("ALIAS", [make(n) for n in names])
+    names = {n for n in aliases.get_table().surface_names() if n[:1].isupper() and len(n) > 1}
+    names |= {n.upper() for n in names if len(n) > 3}  # datelines: "NEW DELHI:", "VIENNA —"
+    matcher.add("ALIAS", [make(n) for n in sorted(names)])
     return matcher
 
 
@@ -150,9 +152,13 @@ def _clean_one(doc: Doc, start: int, end: int, label: str) -> EMention | None:
             end += 1
     surface = text[cstart:cend]
     low = surface.lower()
-    if low in JUNK_NAMES or len(surface) < 2 or not any(c.isalpha() for c in surface):
-        return None
     known = aliases.canonical_id(surface) is not None
+    if (low in JUNK_NAMES and not (known and surface.isupper())) or len(surface) < 2 or not any(c.isalpha() for c in surface):
+        return None
+    if surface.upper() in COMMON_ACRONYMS and surface.isupper():
+        return None
+    if start > 0 and doc[start - 1].lower_ in ("a", "an") and end - start == 1 and not known:
+        return None  # "a good Samaritan": names do not take an indefinite article
     if surface[0].islower() and not known:
         return None
     if end - start == 1 and not known and not surface.isupper():

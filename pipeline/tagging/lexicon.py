@@ -52,3 +52,7 @@ JUNK_NAMES = frozenset(
     """he she it they we you i him her them us me this that these those who whom which what there
     here mr mrs ms dr today yesterday tomorrow""".split()
 )
+COMMON_ACRONYMS = frozenset(
+    """IPO CEO CFO COO CTO GDP AI TV PM AM ID DNA HIV AIDS SUV SUVS LGBT LGBTQ FAQ PDF URL USD EUR GBP
+    VAT ATM PC OK CEOS MP MPS ER ICU PPE RSS API""".split()
+)

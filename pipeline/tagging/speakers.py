@@ -171,7 +171,7 @@ class SpeakerResolver:
             m = self.index.token_mention[i]
             if m is not None and self.index.clusters[m.key].type == "PERSON" and i >= tok.i:
                 return self._from_mention(m)
-        if tok.pos_ == "PROPN":
+        if tok.pos_ == "PROPN" and tok.text[:1].isupper():
             return self._new_entity(tok)
         while lo < hi and self.doc[lo].dep_ == "det":
             lo += 1
