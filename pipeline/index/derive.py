@@ -17,8 +17,11 @@ from pydantic import BaseModel
 KEYWORD = {"type": "keyword", "ignore_above": 1024}
 
 
-def text_field(english: bool, keyword: bool = False) -> dict[str, Any]:
+def text_field(english: bool, keyword: bool = False, offsets: bool = False) -> dict[str, Any]:
+    """A text field; `offsets` stores term offsets so highlighting long bodies does not re-analyse them."""
     spec: dict[str, Any] = {"type": "text", "analyzer": "standard"}
+    if offsets:
+        spec["index_options"] = "offsets"
     sub: dict[str, Any] = {}
     if english:
         sub["english"] = {"type": "text", "analyzer": "english"}

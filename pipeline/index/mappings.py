@@ -35,7 +35,7 @@ def _speaker_and_claim_text(english: bool, prefix: str) -> dict[str, dict[str, A
 def articles_properties(english: bool) -> dict[str, Any]:
     text = {
         "title": text_field(english, keyword=True),
-        "text": text_field(english),
+        "text": text_field(english, offsets=True),
         "summary": text_field(english),
         "description": text_field(english),
         "extraction.reason": text_field(english=False, keyword=True),

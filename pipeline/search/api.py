@@ -12,7 +12,14 @@ from pipeline.config import Settings, load_settings
 from pipeline.index.features import detect_features
 from pipeline.index.names import IndexNames
 from pipeline.index.transport import unavailable
-from pipeline.search.query import SearchError, SearchQuery, article_request, claim_request, resolve_ids
+from pipeline.search.query import (
+    SearchError,
+    SearchQuery,
+    article_request,
+    claim_request,
+    matching_claims_request,
+    resolve_ids,
+)
 
 
 class Bucket(BaseModel):
@@ -159,7 +166,26 @@ def search(es: Elasticsearch, query: SearchQuery, settings: Settings | None = No
             claim.article_id = hit["_id"]
             article.claims.append(claim)
         out.articles.append(article)
+    if query.text and not query.claims and not (query.speakers or query.certainty) and out.articles:
+        _attach_matching_claims(es, names.claims, query, out.articles)
     return out
+
+
+def _attach_matching_claims(es: Elasticsearch, index: str, query: SearchQuery, articles: list[ArticleHit],
+                            per_article: int = 3) -> None:
+    body = matching_claims_request(query, [a.article_id for a in articles], per_article)
+    try:
+        resp = es.search(index=index, **body).body
+    except ApiError:
+        return  # the articles are the answer; matching claims are a bonus
+    by_id = {a.article_id: a for a in articles}
+    for hit in resp["hits"]["hits"]:
+        article = by_id.get(hit["_source"].get("article_id", ""))
+        if article is None or len(article.claims) >= per_article:
+            continue
+        hl = _merge_highlights(hit.get("highlight", {})).get("text")
+        article.claims.append(_claim_from_source(hit["_source"], highlight=hl[0] if hl else None,
+                                                 score=hit.get("_score")))
 
 
 __all__ = ["ArticleHit", "Bucket", "ClaimHit", "SearchError", "SearchQuery", "SearchResponse", "search"]

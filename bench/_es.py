@@ -1,0 +1,54 @@
+"""Shared by the index/search benchmarks: a cluster (NEWSWATCH_ES_URL, or a throwaway embedded node)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+
+from pipeline.config import Settings, load_settings
+from pipeline.es import client_from_settings
+
+
+@contextlib.contextmanager
+def cluster(prefix: str) -> Iterator[tuple[object, Settings]]:
+    """(client, settings with a unique index prefix); indices and templates are removed afterwards."""
+    url = os.environ.get("NEWSWATCH_ES_URL")
+    tmp = None
+    if not url:
+        from pipeline import devnode
+
+        tmp = tempfile.mkdtemp(prefix="bench-es-")
+        url = devnode.start(tmp, port=devnode.free_port(), timeout=180)
+        print(f"started an embedded node at {url}")
+    settings = load_settings(es_url=url, index_prefix=f"{prefix}-{uuid.uuid4().hex[:6]}", es_request_timeout=120)
+    es = client_from_settings(settings)
+    try:
+        yield es, settings
+    finally:
+        cleanup(es, settings.index_prefix)
+        es.close()
+        if tmp:
+            from pipeline import devnode
+
+            devnode.stop(tmp)
+
+
+def cleanup(es, prefix: str) -> None:
+    for index in es.indices.get(index=f"{prefix}-*", expand_wildcards="all").body:
+        es.indices.delete(index=index)
+    quiet = es.options(ignore_status=404)
+    for t in quiet.indices.get_index_template(name=f"{prefix}-*").body.get("index_templates", []):
+        es.indices.delete_index_template(name=t["name"])
+    for c in quiet.cluster.get_component_template(name=f"{prefix}-*").body.get("component_templates", []):
+        es.cluster.delete_component_template(name=c["name"])
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
