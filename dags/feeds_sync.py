@@ -12,9 +12,12 @@ schedules from, or act on one feed. Manual only.
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import Param, dag, task
+
+RETRY_DELAY = timedelta(seconds=float(os.environ.get("NEWSWATCH_RETRY_DELAY_SECONDS", "30")))
 
 
 @dag(
@@ -22,7 +25,7 @@ from airflow.sdk import Param, dag, task
     start_date=datetime(2026, 1, 1, tzinfo=UTC),
     catchup=False,
     max_active_runs=1,
-    default_args={"retries": 2, "retry_delay": timedelta(seconds=30), "execution_timeout": timedelta(minutes=10)},
+    default_args={"retries": 2, "retry_delay": RETRY_DELAY, "execution_timeout": timedelta(minutes=10)},
     params={
         "action": Param("sync", enum=["sync", "pause", "resume", "reset"]),
         "source": Param("", type="string", description="feeds.yaml or OPML path (sync); default: configured"),
@@ -35,16 +38,20 @@ def feeds_sync() -> None:
     @task
     def apply() -> dict:
         from airflow.sdk import get_current_context
+        from airflow.sdk.exceptions import AirflowFailException
         from newswatch_airflow import settings_from_airflow
 
         from pipeline.jobs import feeds
 
         params = get_current_context()["params"]
         settings = settings_from_airflow()
-        if params["action"] == "sync":
-            report = feeds.sync_feeds(settings, params["source"] or None)
-        else:
-            report = feeds.set_feed(settings, params["action"], params["feed_id"])
+        try:
+            if params["action"] == "sync":
+                report = feeds.sync_feeds(settings, params["source"] or None)
+            else:
+                report = feeds.set_feed(settings, params["action"], params["feed_id"])
+        except feeds.FeedActionError as exc:  # a wrong param: retrying cannot help
+            raise AirflowFailException(str(exc)) from exc
         print(f"feeds_sync: {report}")
         return report
 

@@ -49,13 +49,19 @@ def _context() -> tuple:
 def news_reprocess() -> None:
     @task
     def select() -> list[dict]:
+        from airflow.sdk.exceptions import AirflowFailException
+
         from pipeline.jobs import reprocess
 
         settings, spool, run_key, params = _context()
-        return [dict(c) for c in reprocess.select_stored(
-            settings, spool, run_key, query=params["query"] or None, since=params["since"] or None,
-            until=params["until"] or None, target_version=params["target_tagger_version"] or None,
-            limit=params["limit"])]
+        try:
+            chunks = reprocess.select_stored(
+                settings, spool, run_key, query=params["query"] or None, since=params["since"] or None,
+                until=params["until"] or None, target_version=params["target_tagger_version"] or None,
+                limit=params["limit"])
+        except reprocess.TaggerVersionMismatch as exc:  # a wrong param: retrying cannot help
+            raise AirflowFailException(str(exc)) from exc
+        return [dict(c) for c in chunks]
 
     @task
     def retag(chunk: dict) -> dict:

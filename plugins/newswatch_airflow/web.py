@@ -60,44 +60,32 @@ def _table(headers: list[str], rows: list[list[Any]]) -> str:
 
 
 def _unreachable(title: str, settings: Any, exc: Exception) -> HTMLResponse:
-    return _page(title, f'<p class="bad">Elasticsearch at {escape(settings.es_url)} is unreachable: '
+    from elasticsearch import ApiError
+
+    what = "answered with an error" if isinstance(exc, ApiError) else "is unreachable"
+    return _page(title, f'<p class="bad">Elasticsearch at {escape(settings.es_url)} {what}: '
                         f"{escape(type(exc).__name__)}: {escape(str(exc)[:300])}</p>", status=503)
 
 
-FEED_COLUMNS = ("feed_id", "status", "last_polled_at", "last_success_at", "consecutive_failures",
-                "next_due_at", "paused", "last_error")
+FEED_COLUMNS = ("feed_id", "status", "reason", "http_status", "last_polled_at", "last_success_at",
+                "consecutive_failures", "next_poll_at", "disabled", "disabled_reason", "total_new_entries")
 
 
 def feed_rows(es: Any, prefix: str, size: int = 500) -> list[list[Any]]:
+    """One row per feed state document (pipeline.feeds.state.FeedState), sorted by feed id."""
     resp = es.search(index=f"{prefix}-feeds", size=size, query={"match_all": {}}, ignore_unavailable=True)
-    rows = []
-    for hit in resp["hits"]["hits"]:
-        src = hit["_source"]
-        src.setdefault("feed_id", hit["_id"])
-        rows.append([_first(src, col) for col in FEED_COLUMNS])
+    rows = [[hit["_source"].get(col, hit["_id"] if col == "feed_id" else None) for col in FEED_COLUMNS]
+            for hit in resp["hits"]["hits"]]
     return sorted(rows, key=lambda r: str(r[0]))
-
-
-def _first(src: dict[str, Any], col: str) -> Any:
-    # feed state field names differ slightly between versions of the state model
-    aliases = {"status": ("status", "last_status", "last_outcome"), "last_error": ("last_error", "last_reason"),
-               "next_due_at": ("next_due_at", "next_poll_at")}
-    for key in aliases.get(col, (col,)):
-        value = src.get(key)
-        if isinstance(value, dict):
-            value = value.get("status") or value
-        if value is not None:
-            return value
-    return None
 
 
 def failure_rows(es: Any, prefix: str) -> list[list[Any]]:
     resp = es.search(index=f"{prefix}-events", size=0, ignore_unavailable=True,
                      query={"range": {"at": {"gte": "now-24h"}}},
-                     aggs={"by": {"multi_terms": {"terms": [{"field": "stage"}, {"field": "status"}],
-                                                  "size": 50}}})
-    buckets = resp.get("aggregations", {}).get("by", {}).get("buckets", [])
-    return [[b["key"][0], b["key"][1], b["doc_count"]] for b in buckets]
+                     aggs={"stage": {"terms": {"field": "stage", "size": 20},
+                                         "aggs": {"status": {"terms": {"field": "status", "size": 30}}}}})
+    stages = resp.get("aggregations", {}).get("stage", {}).get("buckets", [])
+    return [[st["key"], b["key"], b["doc_count"]] for st in stages for b in st["status"]["buckets"]]
 
 
 @app.get("/health")

@@ -113,3 +113,67 @@ def test_feeds_in_searchable_claims_and_entities_out_then_nothing_new(ingest_env
     assert sum(site.hits(f"/articles/{s}.html") for s in ("central-bank-holds-rates", "port-strike-enters-second-week")) == 0
     assert _count(es_client, "articles") == 12
     assert _count(es_client, "claims") == claims_before
+
+
+def _run(dag_id: str, conf: dict):
+    from newswatch_airflow.runner import load_dag
+
+    return load_dag(dag_id).test(run_conf=conf)
+
+
+def test_reprocess_retags_stored_articles_and_updates_both_indices(ingest_env, es_client):
+    from pipeline.jobs.reprocess import installed_tagger_version
+
+    # pretend the stored articles were tagged by an older tagger, in a date range and by query
+    from elasticsearch import helpers
+
+    ids = [h["_id"] for h in helpers.scan(es_client, index=f"{PREFIX}-articles", query={"query": {"match_all": {}}})]
+    helpers.bulk(es_client, ({"_op_type": "update", "_index": f"{PREFIX}-articles", "_id": i,
+                              "doc": {"tagger": {"version": "0.0.1"}}} for i in ids), refresh=True)
+    claims_before = _count(es_client, "claims")
+
+    run = _run("news_reprocess", {"query": "inflation", "since": "", "until": "",
+                                  "target_tagger_version": "", "limit": 100})
+    assert run.state == "success"
+    current = installed_tagger_version()
+    es_client.indices.refresh(index=f"{PREFIX}-articles")
+    versions = es_client.search(index=f"{PREFIX}-articles", size=0,
+                                aggs={"v": {"terms": {"field": "tagger.version"}}})["aggregations"]["v"]["buckets"]
+    counts = {b["key"]: b["doc_count"] for b in versions}
+    assert 1 <= counts.get(current, 0) < 12 and counts["0.0.1"] == 12 - counts[current]  # only the query's matches
+
+    run = _run("news_reprocess", {"query": "", "since": "2026-11-01", "until": "2026-12-31",
+                                  "target_tagger_version": current, "limit": 100})
+    assert run.state == "success"
+    es_client.indices.refresh(index=f"{PREFIX}-articles")
+    versions = es_client.search(index=f"{PREFIX}-articles", size=0,
+                                aggs={"v": {"terms": {"field": "tagger.version"}}})["aggregations"]["v"]["buckets"]
+    assert {b["key"]: b["doc_count"] for b in versions} == {current: 12}
+    assert _count(es_client, "articles") == 12
+    assert _count(es_client, "claims") == claims_before  # replaced, not duplicated
+
+    # a version the installed tagger cannot produce is refused before anything changes
+    assert _run("news_reprocess", {"query": "", "since": "", "until": "", "target_tagger_version": "9.9.9",
+                                   "limit": 100}).state == "failed"
+
+
+def test_feeds_sync_loads_state_and_pauses_resumes_resets(ingest_env, es_client):
+    def state(feed_id: str) -> dict:
+        return es_client.get(index=f"{PREFIX}-feeds", id=feed_id)["_source"]
+
+    assert _run("feeds_sync", {"action": "sync", "source": "", "feed_id": ""}).state == "success"
+    assert _run("feeds_sync", {"action": "pause", "source": "", "feed_id": "demo-world"}).state == "success"
+    assert state("demo-world")["disabled"] is True
+
+    from pipeline.config import load_settings
+    from pipeline.jobs.ingest import select_due
+
+    due = select_due(load_settings(), "probe", force=True)
+    assert "demo-world" not in {f for shard in due for f in shard["feed_ids"]}
+
+    assert _run("feeds_sync", {"action": "resume", "source": "", "feed_id": "demo-world"}).state == "success"
+    assert state("demo-world")["disabled"] is False
+    assert state("demo-world")["etag"]  # resume keeps the validators
+    assert _run("feeds_sync", {"action": "reset", "source": "", "feed_id": "demo-world"}).state == "success"
+    assert state("demo-world")["etag"] is None  # reset forgets them: the next poll starts from scratch
+    assert _run("feeds_sync", {"action": "pause", "source": "", "feed_id": "no-such-feed"}).state == "failed"
