@@ -157,7 +157,7 @@ def _clean_one(doc: Doc, start: int, end: int, label: str) -> EMention | None:
         return None
     if surface.upper() in COMMON_ACRONYMS and surface.isupper():
         return None
-    if start > 0 and doc[start - 1].lower_ in ("a", "an") and end - start == 1 and not known:
+    if end - start == 1 and not known and any(c.dep_ == "det" and c.lower_ in ("a", "an") for c in doc[start].children):
         return None  # "a good Samaritan": names do not take an indefinite article
     if surface[0].islower() and not known:
         return None

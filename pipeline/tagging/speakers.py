@@ -124,12 +124,17 @@ class SpeakerResolver:
             candidates = [c for c in candidates if self._compatible(c[2].key, low)]
         if not candidates:
             return None
+        history = [c for c in candidates if c[1] and any(c[2] is sp for _, sp in self.history)]
+        latest_speaker = max(history, key=lambda c: c[0]) if history else None
 
-        def rank(c: tuple[int, bool, ResolvedSpeaker]) -> tuple[int, int, int]:
-            gender_known = 1 if want_person and self.gender.get(c[2].key or "") else 0
-            return (gender_known, 1 if c[1] else 0, c[0])
+        def gender_known(c: tuple[int, bool, ResolvedSpeaker]) -> int:
+            return 1 if want_person and self.gender.get(c[2].key or "") else 0
 
-        sp = max(candidates, key=rank)[2]
+        mention = max(candidates, key=lambda c: (gender_known(c), 1 if c[1] else 0, c[0]))
+        if latest_speaker is not None and (latest_speaker[0] >= mention[0] or not gender_known(mention)):
+            sp = latest_speaker[2]
+        else:
+            sp = mention[2]
         return ResolvedSpeaker(sp.name, sp.key, tok.text, tok.idx, tok.idx + len(tok.text), sp.person_like)
 
     def resolve(self, tok: Token | None, position: int) -> ResolvedSpeaker | None:
@@ -161,7 +166,10 @@ class SpeakerResolver:
                 return self._from_mention(m)
             if m is None and t.pos_ == "PROPN" and tok.pos_ == "NOUN":
                 hint = "ORG" if tok.lemma_.lower() in _ORG_NOUNS else "PERSON" if tok.lemma_.lower() in _PERSON_NOUNS else None
-                return self._new_entity(t, hint)
+                found = self._new_entity(t, hint)
+                if found.key:
+                    self.index.nouns.append((tok.lemma_.lower(), found.key, tok.idx))
+                return found
         lo, hi = noun_phrase(tok)
         role = self._role_or_noun(tok, lo, position)
         if role is not None:
@@ -173,6 +181,9 @@ class SpeakerResolver:
                 return self._from_mention(m)
         if tok.pos_ == "PROPN" and tok.text[:1].isupper():
             return self._new_entity(tok)
+        antecedent = self._antecedent_phrase(tok, lo)
+        if antecedent is not None:
+            return antecedent
         while lo < hi and self.doc[lo].dep_ == "det":
             lo += 1
         span = self.doc[lo:hi]
@@ -205,8 +216,28 @@ class SpeakerResolver:
         cluster = self.index.clusters[key]
         return ResolvedSpeaker(cluster.name, key, span.text, span.start_char, span.end_char, cluster.type == "PERSON")
 
+    def _antecedent_phrase(self, tok: Token, lo: int) -> ResolvedSpeaker | None:
+        """"the commission said" after "the regional health commission": name the speaker by the fuller
+        earlier description of the same thing."""
+        if tok.pos_ != "NOUN" or self.doc[lo].lower_ != "the" or any(c.dep_ in ("amod", "compound") for c in tok.children):
+            return None
+        lemma = tok.lemma_.lower()
+        for i in range(tok.i - 1, max(-1, tok.i - 400), -1):
+            t = self.doc[i]
+            if t.lemma_.lower() != lemma or t.pos_ != "NOUN":
+                continue
+            mods = [c for c in t.children if c.dep_ in ("amod", "compound")]
+            if not mods:
+                continue
+            a = min([c.left_edge.i for c in mods] + [t.i])
+            phrase = self.doc[a:t.i + 1]
+            span = self.doc[lo:tok.i + 1]
+            return ResolvedSpeaker(phrase.text, None, span.text, span.start_char, span.end_char, lemma in _PERSON_NOUNS)
+        return None
+
     def _recent_org_named(self, lemma: str, before: int) -> str | None:
         fallback = None
+        any_org: str | None = None
         for i in range(before - 1, -1, -1):
             m = self.index.token_mention[i]
             if m is None:
@@ -214,11 +245,12 @@ class SpeakerResolver:
             c = self.index.clusters[m.key]
             if c.type != "ORG":
                 continue
-            if lemma in c.name.lower():
+            if lemma in c.name.lower() or any(lemma in a.lower() for a in c.aliases):
                 return c.key
             if fallback is None and self.doc[m.tok_start:m.tok_end].root.dep_ in _SUBJECT_DEPS:
                 fallback = c.key
-        return fallback
+            any_org = any_org or c.key
+        return fallback or any_org
 
     def _new_entity(self, tok: Token, hint: str | None = None) -> ResolvedSpeaker:
         lo = tok.i
