@@ -58,3 +58,15 @@ def test_data_views_follow_the_prefix(prefix):
     objects = [json.loads(line) for line in to_ndjson(build_saved_objects(prefix)).splitlines()]
     assert {o["attributes"]["title"] for o in objects if o["type"] == "index-pattern"} == {
         f"{prefix}-{k}" for k in ("articles", "claims", "feeds", "events")}
+
+
+def test_export_check_cli(tmp_path, capsys):
+    from pipeline.cli import main
+
+    assert main(["kibana", "export", "--check"]) == 0
+    stale = tmp_path / "objects.ndjson"
+    stale.write_text("{}\n", encoding="utf-8")
+    assert main(["kibana", "export", "--check", "--out", str(stale)]) == 1
+    assert "out of date" in capsys.readouterr().err
+    assert main(["kibana", "export", "--out", str(stale)]) == 0
+    assert main(["kibana", "export", "--check", "--out", str(stale)]) == 0
