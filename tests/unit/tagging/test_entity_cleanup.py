@@ -1,0 +1,39 @@
+"""Entity cleanup and typing on small texts written for the tests."""
+
+
+def _by_name(result):
+    return {e.name: e for e in result.entities}
+
+
+def test_dateline_and_us_and_acronym_stoplist(tagger):
+    text = "OTTAWA, Canada (AP) — The US and Canada signed a deal, the CEO of Maple Freight said before its IPO."
+    ents = _by_name(tagger.tag(text))
+    assert "United States" in ents and "US" in ents["United States"].aliases
+    assert not any(name in ("IPO", "CEO") for name in ents)
+    assert ents["Canada"].type == "GPE"
+
+
+def test_possessive_split_and_hyphen_suffix(tagger):
+    text = "A Kerala-based charity sent doctors to Bihar’s Patna district, officials said."
+    names = set(_by_name(tagger.tag(text)))
+    assert not any(n.endswith("-based") or "’s" in n for n in names)
+
+
+def test_org_with_possessive_is_kept_whole(tagger):
+    text = "The People's Liberation Army held drills near Taiwan on Sunday."
+    ents = _by_name(tagger.tag(text))
+    assert "People" not in ents
+
+
+def test_surname_and_first_name_merge(tagger):
+    text = "Xu Mingde, the factory owner, met inspectors. Xu said the machines were safe. Mr. Pollard, an inspector named Alan Pollard, disagreed."
+    result = tagger.tag(text)
+    ids = {e.id: e for e in result.entities}
+    assert "Xu" in ids["person:xu-mingde"].aliases
+    assert "person:alan-pollard" in ids
+
+
+def test_known_platform_is_an_org(tagger):
+    text = "Swift posted on Twitter that the tour would continue."
+    ents = _by_name(tagger.tag(text))
+    assert ents["Twitter"].type == "ORG" and ents["Twitter"].id == "org:twitter"

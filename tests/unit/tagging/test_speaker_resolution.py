@@ -1,0 +1,77 @@
+"""Speaker resolution beyond names: appositions, definite descriptions, gender, carried quotes."""
+
+from pipeline.tagging.spans import span_errors
+
+
+def _claim(result, fragment):
+    found = [c for c in result.claims if fragment in c.text]
+    assert found, [c.text for c in result.claims]
+    return min(found, key=lambda c: len(c.text))
+
+
+def test_apposition_names_the_speaker(tagger):
+    text = "The mayor's lawyer, Dana Whitfield, said that the contract was signed in good faith."
+    c = _claim(tagger.tag(text), "contract was signed")
+    assert c.speaker.entity_id == "person:dana-whitfield"
+
+
+def test_definite_description_after_apposition(tagger):
+    text = (
+        "The union, Riverside Nurses Alliance, met hospital managers on Monday.\n\n"
+        "The union said that 400 nurses would strike on Friday."
+    )
+    c = _claim(tagger.tag(text), "400 nurses would strike")
+    assert c.speaker.name == "Riverside Nurses Alliance"
+
+
+def test_definite_description_uses_earlier_fuller_phrase(tagger):
+    text = (
+        "The regional water authority inspected the dam last week.\n\n"
+        "No cracks were found in the main wall, the authority said."
+    )
+    c = _claim(tagger.tag(text), "No cracks were found")
+    assert c.speaker.name == "regional water authority" and c.speaker.mention == "the authority"
+
+
+def test_pronoun_prefers_person_of_matching_gender(tagger):
+    text = (
+        "Singer Marta Holm, who thanked her fans, left Nordic Records, which was bought by investor Piet Kranz.\n\n"
+        "Marta Holm said her new album is ready. Piet Kranz runs three labels.\n\n"
+        "She said that the album will be released in June."
+    )
+    c = _claim(tagger.tag(text), "album will be released in June")
+    assert c.speaker.entity_id == "person:marta-holm"
+
+
+def test_pronoun_prefers_latest_speaker_over_older_subject(tagger):
+    text = (
+        "Worker Tom Reyes said he saw the fire start in his kitchen.\n\n"
+        "Fire Chief Ana Ortiz said that crews arrived within six minutes.\n\n"
+        "She said the building would be demolished."
+    )
+    c = _claim(tagger.tag(text), "building would be demolished")
+    assert c.speaker.entity_id == "person:ana-ortiz"
+
+
+def test_quote_paragraphs_with_blank_lines_carry_speaker(tagger):
+    text = (
+        '"We will not close the clinic," Dr. Lena Brook said.\n\n'
+        '"It serves four villages and 3,000 patients."\n\n'
+        '"Nobody else offers that care," she added.'
+    )
+    r = tagger.tag(text)
+    assert span_errors(text, r) == []
+    for fragment in ("close the clinic", "serves four villages", "Nobody else offers"):
+        assert _claim(r, fragment).speaker.entity_id == "person:lena-brook"
+
+
+def test_misparsed_that_clause_after_told(tagger):
+    text = "Police Chief Omar Diallo told reporters at a news conference that officers arrested two suspects overnight."
+    c = _claim(tagger.tag(text), "officers arrested two suspects")
+    assert c.speaker.entity_id == "person:omar-diallo"
+
+
+def test_quantifier_subject_is_a_phrase_not_a_pronoun(tagger):
+    text = "Dozens of farmers protested in the capital. Some said that prices had halved since March."
+    c = _claim(tagger.tag(text), "prices had halved")
+    assert c.speaker is not None and c.speaker.name == "Some" and c.speaker.entity_id is None
