@@ -91,11 +91,10 @@ def article_from_text(path: Path, text: str) -> Article:
                    content_hash=hashlib.sha256(body.encode()).hexdigest())
 
 
-def _extract_file(source: str, path: Path) -> Article:
+def _extract_file(path: Path) -> Article:
     from pipeline.extract.extractor import extract_html
 
-    article = extract_html(_read_html(path), url=path.resolve().as_uri())
-    return article
+    return extract_html(_read_html(path), url=path.resolve().as_uri())
 
 
 def _failed(source: str, status: Status, reason: str) -> IngestItem:
@@ -120,7 +119,7 @@ def load_sources(sources: list[str], settings: Settings) -> tuple[list[tuple[str
             ready.append((source, article_from_text(path, text)))
         elif name.endswith(HTML_SUFFIXES):
             try:
-                ready.append((source, _extract_file(source, path)))
+                ready.append((source, _extract_file(path)))
             except (OSError, EOFError, gzip.BadGzipFile) as exc:
                 failed.append(_failed(source, Status.PARSE_ERROR, f"cannot read {path.name}: {exc}"))
         else:

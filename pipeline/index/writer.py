@@ -151,7 +151,8 @@ class IndexWriter:
             self._ensure()
             report.items = self._write(unique, acknowledged)
         except Exception as exc:
-            pending = [i for i in unique if i not in set(acknowledged)]
+            done = set(acknowledged)
+            pending = [i for i in unique if i not in done]
             if (err := unavailable(exc, self.es, indexed_ids=acknowledged, pending_ids=pending)) is not None:
                 raise err from exc
             raise
