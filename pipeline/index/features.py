@@ -95,6 +95,8 @@ def detect_features(es: Elasticsearch, *, refresh: bool = False) -> ClusterFeatu
         if (err := unavailable(exc, es)) is not None:
             raise err from exc
         raise
+    if not english and reasons.get("english_analyzer", "").startswith("403") and "analysis-common" in modules:
+        english, reasons["english_analyzer"] = True, ""  # not allowed to probe, but the module is there
     painless = "lang-painless" in modules
     reindex = "reindex" in modules
     if not painless:
