@@ -133,7 +133,10 @@ class Attributor:
         for q in self.quotes:
             d = Draft(q.start, q.end, "direct_quote", quote=q)
             toks = [t for t in self.doc if q.start <= t.idx < q.end]
-            cue = self._governing_cue(toks) or self._nearest_cue(q) or self._colon_cue(q)
+            cue = self._governing_cue(toks, q) or self._nearest_cue(q) or self._colon_cue(q)
+            if cue is not None and q.continues is not None and id(q.continues) in by_quote and self._starts_paragraph(q) \
+                    and cue.idx < q.start:
+                cue = None  # a continued quotation keeps its speaker; a cue before it belongs elsewhere
             if cue is not None:
                 d.cue = cue
                 d.speaker_token = self._speaker_token(cue)
@@ -157,9 +160,10 @@ class Attributor:
         p = self.para_starts[self.para_of(q.start)]
         return not self.text[p:q.start].strip(" \t\"“«")
 
-    def _governing_cue(self, toks: list[Token]) -> Token | None:
+    def _governing_cue(self, toks: list[Token], q: Quote) -> Token | None:
         if not toks:
             return None
+        para = self.para_of(q.start)
         inside = {t.i for t in toks}
         best: tuple[int, Token] | None = None
         for t in toks:
@@ -168,6 +172,10 @@ class Attributor:
             anc, steps = t.head, 0
             while steps < 4:
                 if anc.i not in inside and (self.is_cue(anc) or anc.lower_ == "according"):
+                    if self.para_of(anc.idx) != para and not (
+                        self.para_of(anc.idx) == para - 1 and self._colon_cue(q) is anc
+                    ):
+                        break  # the parser joined paragraphs; a cue there is not this quote's
                     if best is None or steps < best[0]:
                         best = (steps, anc)
                     break

@@ -181,6 +181,12 @@ class SpeakerResolver:
                 return self._from_mention(m)
         if tok.pos_ == "PROPN" and tok.text[:1].isupper():
             return self._new_entity(tok)
+        if self.doc[lo].lower_ == "the" and (tok.lemma_.lower() in _PERSON_NOUNS or re.search(r"\d+-year-old$", tok.text)
+                                               or (tok.i > 0 and re.search(r"\d+-year-$", self.doc[lo:tok.i].text))):
+            # "the 56-year-old", "the Portuguese boss": the person the story is about
+            person = self._pronoun_like_person(tok, position)
+            if person is not None:
+                return person
         antecedent = self._antecedent_phrase(tok, lo)
         if antecedent is not None:
             return antecedent
@@ -215,6 +221,23 @@ class SpeakerResolver:
             return None
         cluster = self.index.clusters[key]
         return ResolvedSpeaker(cluster.name, key, span.text, span.start_char, span.end_char, cluster.type == "PERSON")
+
+    def _pronoun_like_person(self, tok: Token, position: int) -> ResolvedSpeaker | None:
+        """The most salient person so far: most mentions before this point, then the latest."""
+        lo, _ = noun_phrase(tok)
+        span = self.doc[lo:tok.i + 1]
+        seen: dict[str, list[int]] = {}
+        for c in self.index.clusters.values():
+            if c.type != "PERSON":
+                continue
+            starts = [m.start for m in c.mentions if m.start < span.start_char]
+            if starts:
+                seen[c.key] = [len(starts), max(starts)]
+        if not seen:
+            return None
+        key = max(seen, key=lambda k: (seen[k][0], seen[k][1]))
+        c = self.index.clusters[key]
+        return ResolvedSpeaker(c.name, c.key, span.text, span.start_char, span.end_char, True)
 
     def _antecedent_phrase(self, tok: Token, lo: int) -> ResolvedSpeaker | None:
         """"the commission said" after "the regional health commission": name the speaker by the fuller

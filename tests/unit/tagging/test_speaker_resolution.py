@@ -75,3 +75,19 @@ def test_quantifier_subject_is_a_phrase_not_a_pronoun(tagger):
     text = "Dozens of farmers protested in the capital. Some said that prices had halved since March."
     c = _claim(tagger.tag(text), "prices had halved")
     assert c.speaker is not None and c.speaker.name == "Some" and c.speaker.entity_id is None
+
+
+def test_age_description_means_the_salient_person_and_quote_keeps_paragraph(tagger):
+    text = (
+        "Rita Moreau has agreed to coach Harbor City until 2027, replacing Paul Stenner.\n\n"
+        "Stenner was dismissed on Monday after Moreau's agents met the board.\n\n"
+        "Moreau led her last club to two titles.\n\n"
+        'The 48-year-old said after signing: "I am thrilled to join a club with such loyal fans.\n\n'
+        '"The young squad excites me."\n\n'
+        'Harbor City said in a statement: "Rita is one of the best coaches in Europe."'
+    )
+    r = tagger.tag(text)
+    first = _claim(r, "thrilled to join")
+    second = _claim(r, "young squad excites me")
+    assert first.speaker.entity_id == second.speaker.entity_id == "person:rita-moreau"
+    assert first.speaker.mention == "The 48-year-old"
