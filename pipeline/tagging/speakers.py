@@ -59,6 +59,10 @@ def subject_of(verb: Token, depth: int = 0) -> Token | None:
             return child
     if any(c.dep_ == "nsubjpass" for c in verb.children):
         return None
+    # "The 48-year-old said": the parser hung the subject's words on the verb as modifiers
+    mods = [c for c in verb.children if c.i < verb.i and c.dep_ in ("amod", "compound", "nmod", "nummod")]
+    if mods and any(c.dep_ == "det" for c in verb.children):
+        return max(mods, key=lambda c: c.i)
     if depth < 3 and verb.dep_ in ("conj", "advcl", "xcomp", "relcl") and verb.head is not verb:
         if verb.dep_ == "relcl":
             return verb.head
@@ -181,6 +185,8 @@ class SpeakerResolver:
                 return self._from_mention(m)
         if tok.pos_ == "PROPN" and tok.text[:1].isupper():
             return self._new_entity(tok)
+        if lo > 0 and self.doc[lo - 1].lower_ == "the" and self.doc[lo - 1].head.i in (tok.i, tok.head.i):
+            lo -= 1
         if self.doc[lo].lower_ == "the" and (tok.lemma_.lower() in _PERSON_NOUNS or re.search(r"\d+-year-old$", tok.text)
                                                or (tok.i > 0 and re.search(r"\d+-year-$", self.doc[lo:tok.i].text))):
             # "the 56-year-old", "the Portuguese boss": the person the story is about
@@ -225,6 +231,8 @@ class SpeakerResolver:
     def _pronoun_like_person(self, tok: Token, position: int) -> ResolvedSpeaker | None:
         """The most salient person so far: most mentions before this point, then the latest."""
         lo, _ = noun_phrase(tok)
+        if lo > 0 and self.doc[lo - 1].lower_ == "the":
+            lo -= 1
         span = self.doc[lo:tok.i + 1]
         seen: dict[str, list[int]] = {}
         for c in self.index.clusters.values():
