@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 from collections.abc import Iterable, Iterator
 
 from spacy.language import Language
@@ -24,6 +25,8 @@ from pipeline.tagging.schema import Claim, Cue, Entity, Mention, SourceLink, Spe
 from pipeline.tagging.schema import Tagger as TaggerInfo
 from pipeline.tagging.spans import validate_spans
 from pipeline.tagging.speakers import SpeakerResolver
+
+logger = logging.getLogger(__name__)
 
 TAGGER_VERSION = "1.0.0"
 ASSERTION_MIN_WORDS = 6
@@ -43,20 +46,39 @@ class Tagger:
         self.nlp = nlp or load_nlp()
         self.matcher = build_matcher(self.nlp)
         self.info = TaggerInfo(name="newswatch", version=TAGGER_VERSION)
+        self.failures = 0
 
     def tag(self, text: str) -> TagResult:
+        text = text if isinstance(text, str) else ""
         return self.tag_doc(self.nlp(text[:MAX_CHARS]), text)
 
-    def tag_many(self, texts: Iterable[str], batch_size: int = 32, n_process: int = 1) -> list[TagResult]:
+    def tag_many(self, texts: Iterable[str], batch_size: int | None = None, n_process: int | None = None) -> list[TagResult]:
+        """Tag many texts through ``nlp.pipe``; defaults from Settings (tagger_batch_size, tagger_processes)."""
         return list(self.iter_tag(texts, batch_size=batch_size, n_process=n_process))
 
-    def iter_tag(self, texts: Iterable[str], batch_size: int = 32, n_process: int = 1) -> Iterator[TagResult]:
-        items = list(texts)
+    def iter_tag(self, texts: Iterable[str], batch_size: int | None = None, n_process: int | None = None) -> Iterator[TagResult]:
+        if batch_size is None or n_process is None:
+            from pipeline.config import load_settings
+
+            settings = load_settings()
+            batch_size = batch_size or settings.tagger_batch_size
+            n_process = n_process or settings.tagger_processes
+        items = [t if isinstance(t, str) else "" for t in texts]
         docs = self.nlp.pipe((t[:MAX_CHARS] for t in items), batch_size=batch_size, n_process=n_process)
         for text, doc in zip(items, docs, strict=True):
             yield self.tag_doc(doc, text)
 
     def tag_doc(self, doc: Doc, text: str | None = None) -> TagResult:
+        """Entities and claims of a parsed Doc. A rule failure on one text is logged and yields an
+        empty result for that text, so one bad article never sinks a batch."""
+        try:
+            return self._tag_doc(doc, text)
+        except Exception:
+            logger.exception("tagging failed for a text of %d characters; returning no claims", len(doc.text))
+            self.failures += 1
+            return TagResult(tagger=self.info)
+
+    def _tag_doc(self, doc: Doc, text: str | None = None) -> TagResult:
         text = doc.text if text is None else text
         index = build_index(doc, self.matcher)
         attributor = Attributor(doc, index)

@@ -135,3 +135,24 @@ def test_empty_and_odd_texts(tagger):
     for text in ["", "   \n\n ", '"', "“unclosed quote that never ends and goes on", "Hello.\n\n\n\"\"\n"]:
         result = tagger.tag(text)
         assert span_errors(text, result) == []
+
+
+def test_a_rule_failure_is_contained_per_text(tagger, monkeypatch, caplog):
+    import pipeline.tagging.tagger as mod
+
+    calls = {"n": 0}
+    real = mod.build_index
+
+    def flaky(doc, matcher=None):
+        calls["n"] += 1
+        if "explode" in doc.text:
+            raise RuntimeError("boom")
+        return real(doc, matcher)
+
+    monkeypatch.setattr(mod, "build_index", flaky)
+    before = tagger.failures
+    results = tagger.tag_many(["Maria Costa said that the port will reopen.", "explode here", "Plain text."], batch_size=2)
+    assert len(results) == 3 and calls["n"] == 3
+    assert results[0].claims and results[1].claims == [] and results[1].entities == []
+    assert tagger.failures == before + 1
+    assert "tagging failed" in caplog.text
