@@ -323,6 +323,8 @@ class Attributor:
             verb = n.head.head
             if verb.pos_ not in ("VERB", "AUX") or any(c.dep_ == "ccomp" for c in verb.children):
                 continue
+            if any(d.cue is not None and d.cue.i == verb.i for d in existing):
+                continue  # "This was stated by X in an interview": the attribution, already used
             from pipeline.tagging.speakers import subject_of
 
             subj = subject_of(verb)

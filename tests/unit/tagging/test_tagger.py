@@ -156,3 +156,7 @@ def test_a_rule_failure_is_contained_per_text(tagger, monkeypatch, caplog):
     assert results[0].claims and results[1].claims == [] and results[1].entities == []
     assert tagger.failures == before + 1
     assert "tagging failed" in caplog.text
+
+
+def test_attribution_sentence_is_not_itself_a_claim(trade):
+    assert not any(c.text.startswith("This was stated by") for c in trade.claims)
