@@ -36,6 +36,7 @@ class Draft:
     carry: Draft | None = None
     speaker: ResolvedSpeaker | None = None
     links: list[tuple[str, str]] = field(default_factory=list)  # (cluster key, relation)
+    verb_phrase: bool = False  # "accused X of Y": the claim is the verb phrase, not the sentence's content
 
 
 @dataclass
@@ -357,7 +358,7 @@ class Attributor:
                 continue
             from pipeline.tagging.speakers import subject_of
 
-            out.append(Draft(start, end, "reported", cue=v, speaker_token=subject_of(v)))
+            out.append(Draft(start, end, "reported", cue=v, speaker_token=subject_of(v), verb_phrase=True))
         return out
 
     # source chains

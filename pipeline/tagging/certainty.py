@@ -12,8 +12,6 @@ import re
 from pipeline.tagging.schema import Certainty
 
 _CUES: list[tuple[str, int]] = [
-    # negated ability is not a hedge ("could not realise", "cannot attend")
-    (r"could not|couldn't|can not|cannot(?! (?:be )?(?:ruled|rule|exclude))|can't(?! rule)", 0),
     # boosters (negated doubt first)
     (r"there (?:is|was|can be) no (?:doubt|question)", 2),
     (r"(?:no|little|without (?:a|any)?) ?doubts?", 2),
@@ -27,6 +25,8 @@ _CUES: list[tuple[str, int]] = [
     (r"(?:not|n't) (?:clearly|certainly|necessarily|definitely)", -1),
     (r"(?:does|do|did|would|could|will|can|cannot|can't|won't|didn't|doesn't|don't) ?(?:not )?rule (?:it |this |that )?out", -2),
     (r"(?:not|n't|cannot) (?:be )?(?:exclude|excluded|ruled out)|cannot exclude", -2),
+    # negated ability is not a hedge ("could not realise", "cannot attend")
+    (r"could not|couldn't|can not|cannot(?! (?:be )?(?:ruled|rule|exclude))|can't(?! rule)", 0),
     # strong hedges
     (r"may|might|maybe|perhaps|possibly|reportedly|allegedly|purportedly|supposedly|apparently", -2),
     (r"could|unclear|uncertain|unconfirmed|unverified|unlikely|doubtful|doubts? (?:that|whether)|rumou?red|speculat\w*", -2),

@@ -383,7 +383,7 @@ def build_index(doc: Doc, matcher: PhraseMatcher | None = None) -> EntityIndex:
             full = next(iter(person_match))
             tid = aliases.canonical_id(full, "PERSON")
             keys.append((tid or _name_key(full), "PERSON", tid))
-        elif entry is not None and not (m.label == "PERSON" and entry.type not in ("PERSON", "ORG")):
+        elif entry is not None and not (m.label == "PERSON" and entry.type not in ("PERSON", "ORG") and not one_word):
             keys.append((entry.id, entry.type, entry.id))
         elif name.isupper() and name in orgs and orgs[name] != name:
             full = orgs[name]

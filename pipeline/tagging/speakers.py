@@ -63,6 +63,12 @@ def subject_of(verb: Token, depth: int = 0) -> Token | None:
     mods = [c for c in verb.children if c.i < verb.i and c.dep_ in ("amod", "compound", "nmod", "nummod")]
     if mods and any(c.dep_ == "det" for c in verb.children):
         return max(mods, key=lambda c: c.i)
+    if depth < 3 and verb.dep_ == "pcomp" and verb.head.head is not verb.head:
+        head = verb.head.head  # "was quoted as saying": the one quoted
+        passive = next((c for c in head.children if c.dep_ == "nsubjpass"), None)
+        if passive is not None and head.lemma_.lower() in ("quote", "cite"):
+            return passive
+        return subject_of(head, depth + 1)
     if depth < 3 and verb.dep_ in ("conj", "advcl", "xcomp", "relcl") and verb.head is not verb:
         if verb.dep_ == "relcl":
             return verb.head

@@ -152,8 +152,8 @@ def _assertions(doc: Doc, drafts: list[Draft], index: EntityIndex) -> list[Draft
             continue
         if any(d.start < e and s < d.end and (min(d.end, e) - max(d.start, s)) > 0.6 * (e - s) for d in drafts):
             continue
-        if any(d.cue is not None and s <= d.cue.idx < e and d.kind in ("direct_quote", "indirect") for d in drafts):
-            continue
+        if any(d.cue is not None and s <= d.cue.idx < e and not d.verb_phrase and d.kind != "assertion" for d in drafts):
+            continue  # the sentence is an attribution; its claim is already there
         toks = _tokens(doc, s, e)
         types = claim_types(toks)
         if not FACTUAL_TYPES.intersection(types) and "quantity" not in types:

@@ -70,3 +70,27 @@ def test_kremlin_as_actor_is_russia(tagger):
     r = tagger.tag(text)
     russia = next(e for e in r.entities if e.id == "gpe:russia")
     assert "Kremlin" in russia.aliases
+
+
+def test_quoted_as_saying_and_could_not_rule_out(tagger):
+    r = tagger.tag("The minister was quoted as saying that the army could not rule out new strikes.")
+    c = _only(r, "army could not rule out new strikes")
+    assert c.speaker is not None and c.speaker.name == "minister"
+    assert c.certainty.level == "low"
+
+
+def test_negated_ability_is_not_a_hedge(tagger):
+    text = "The mayor could not attend the opening of the bridge on Friday, officials said."
+    c = _only(tagger.tag(text), "could not attend")
+    assert c.certainty.level == "medium"
+
+
+def test_according_to_sentence_is_not_also_an_assertion(tagger):
+    r = tagger.tag("Prices will rise by 8 percent next year, according to a statement from the central bank.")
+    assert [c.kind for c in r.claims] == ["reported"]
+
+
+def test_capital_as_subject_stands_for_the_state(tagger):
+    r = tagger.tag("Ukrainian President Volodymyr Zelensky said Kyiv would not cede any territory.")
+    c = _only(r, "would not cede")
+    assert "gpe:ukraine" in c.about
