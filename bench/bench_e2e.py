@@ -1,0 +1,287 @@
+"""End-to-end benchmark: articles/s through the news_ingest DAG vs the bare component ceiling, and freshness.
+
+    .venv/bin/python bench/bench_e2e.py [--articles 240] [--rounds 4] [--interval 15]
+
+1. Throughput: a simulator serving `--articles` pages (the demo site's articles, each made unique) in
+   `--feeds` feeds; one news_ingest run through real Airflow (dag.test on SQLite, real Elasticsearch:
+   NEWSWATCH_ES_URL or a throwaway embedded node). Articles indexed / wall time of the run.
+2. Ceiling, same pages, same process, no orchestration, fetching or indexing: trafilatura extraction
+   (one pass) + spaCy parsing (`nlp.pipe`). Ratio = pipeline / ceiling (goal >= 0.8). The full tagger
+   (parsing + claim/entity rules) is timed too, as a second reference.
+3. Freshness: `--rounds` scheduled polls `--interval` seconds apart; new items appear in the feeds at
+   random moments between polls; for each, the time from appearing in a feed to being searchable
+   (a search hit, not a realtime get). Prints p50/p95, and the pipeline latency (poll start ->
+   searchable) that adds to the schedule interval in production (default */5: +150 s on average).
+
+Figures are printed, never asserted. The spaCy model is loaded before any timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+DEMO_SITE = REPO / "seeds" / "demo-site"
+PREFIX = f"nwbench-{os.getpid()}"
+
+
+def _airflow_env(home: Path) -> None:
+    os.environ.update({
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "ERROR",
+        "NEWSWATCH_RETRY_DELAY_SECONDS": "2",
+    })
+
+
+def _newswatch_env(es_url: str, data_dir: Path, feeds_file: Path, chunk: int) -> None:
+    import json
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(es_url)
+    os.environ.update({
+        "AIRFLOW_CONN_ELASTICSEARCH_DEFAULT": json.dumps(
+            {"conn_type": "elasticsearch", "host": parts.hostname, "port": parts.port, "schema": parts.scheme}),
+        "NEWSWATCH_ES_URL": es_url,
+        "NEWSWATCH_INDEX_PREFIX": PREFIX,
+        "NEWSWATCH_DATA_DIR": str(data_dir),
+        "NEWSWATCH_FEEDS_FILE": str(feeds_file),
+        "NEWSWATCH_ALLOW_PRIVATE_ADDRESSES": "true",
+        "NEWSWATCH_ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8",
+        "NEWSWATCH_PER_HOST_DELAY": "0",  # one local host serves everything; politeness is not measured here
+        "NEWSWATCH_PER_HOST_CONCURRENCY": "8",
+        "NEWSWATCH_INGEST_CHUNK_SIZE": str(chunk),
+    })
+
+
+def _bodies() -> list[tuple[str, str]]:
+    from simulator import load_site
+
+    return [(i.title, i.body) for f in load_site(DEMO_SITE).feeds for i in f.items if len(i.body or "") > 1500]
+
+
+class Site:
+    """The simulator plus bookkeeping of when each item appeared."""
+
+    def __init__(self, feeds: int) -> None:
+        from simulator import Simulator
+
+        self.sim = Simulator(name="Bench News")
+        self.sim.start()
+        self.feeds = [f"bench-{n}" for n in range(feeds)]
+        for f in self.feeds:
+            self.sim.add_feed(f, title=f"Bench feed {f}")
+        self.bodies = _bodies()
+        self.count = 0
+        self.appeared: dict[str, float] = {}  # url -> monotonic time it appeared in a feed
+        self.lock = threading.Lock()
+
+    def add(self) -> str:
+        with self.lock:
+            n = self.count
+            self.count += 1
+        title, body = self.bodies[n % len(self.bodies)]
+        unique = f"This is bench story number {n}, filed by desk {n % 7} for edition {n // 7}."
+        url = self.sim.add_article(self.feeds[n % len(self.feeds)], f"{title} ({n})", f"{unique}\n\n{body}",
+                                   slug=f"bench-{n}")
+        self.appeared[url] = time.monotonic()
+        return url
+
+    def feeds_yaml(self) -> str:
+        rows = "".join(f"- {{id: {f}, name: {f}, url: '{self.sim.feed_url(f)}', min_interval: 1}}\n"
+                       for f in self.feeds)
+        return "feeds:\n" + rows
+
+
+def _run_ingest() -> tuple[float, dict]:
+    from newswatch_airflow.runner import load_dag
+
+    from pipeline.jobs.ingest import run_key_for
+    from pipeline.spool import RUNS, Spool, default_root
+
+    dag = load_dag("news_ingest")
+    t0 = time.perf_counter()
+    run = dag.test(run_conf={"force": True})
+    elapsed = time.perf_counter() - t0
+    if str(getattr(run.state, "value", run.state)) != "success":
+        raise SystemExit(f"news_ingest run {run.run_id} ended {run.state}")
+    summary = Spool(default_root(os.environ["NEWSWATCH_DATA_DIR"])).read_json(RUNS, run_key_for(run.run_id))
+    return elapsed, summary
+
+
+def _fetch(urls: list[str]) -> list[tuple[str, str]]:
+    import httpx
+
+    return [(u, httpx.get(u, timeout=30).text) for u in urls]  # untimed: the ceiling has no I/O
+
+
+def _ceiling(pages: list[tuple[str, str]]) -> dict[str, float]:
+    import trafilatura
+
+    from pipeline.tagging.tagger import get_tagger
+
+    nlp = get_tagger().nlp  # the very pipeline the tagger runs
+    t0 = time.perf_counter()
+    texts = []
+    for url, html in pages:
+        doc = trafilatura.bare_extraction(html, url=url, with_metadata=True)
+        texts.append(doc.text if doc is not None and doc.text else "")
+    t_extract = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    for _ in nlp.pipe(texts, batch_size=16):
+        pass
+    t_parse = time.perf_counter() - t1
+    t2 = time.perf_counter()
+    get_tagger().tag_many(texts)
+    t_tag = time.perf_counter() - t2
+    n = len(pages)
+    return {"n": n, "extract_s": t_extract, "parse_s": t_parse, "tag_s": t_tag,
+            "ceiling_aps": n / (t_extract + t_parse), "tagger_ceiling_aps": n / (t_extract + t_tag)}
+
+
+def _searchable(es, ids: dict[str, str], found: dict[str, float], deadline: float) -> None:
+    """Poll search (not realtime get) until every id is a hit; record when each first was."""
+    while len(found) < len(ids) and time.monotonic() < deadline:
+        pending = [i for i in ids if i not in found]
+        resp = es.search(index=f"{PREFIX}-articles", query={"ids": {"values": pending}}, size=len(pending),
+                         source=False)
+        now = time.monotonic()
+        for hit in resp["hits"]["hits"]:
+            found.setdefault(hit["_id"], now)
+        time.sleep(0.1)
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=240)
+    parser.add_argument("--feeds", type=int, default=4)
+    parser.add_argument("--chunk", type=int, default=60, help="articles per process/index chunk")
+    parser.add_argument("--rounds", type=int, default=4, help="scheduled polls for the freshness run")
+    parser.add_argument("--interval", type=float, default=15.0, help="seconds between scheduled polls")
+    parser.add_argument("--per-round", type=int, default=5, help="items appearing between two polls")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="newswatch-bench-e2e-"))
+    _airflow_env(work / "airflow")
+    (work / "airflow").mkdir()
+
+    from pipeline import devnode
+    from pipeline.config import load_settings
+    from pipeline.es import client_from_settings
+
+    node_dir = None
+    es_url = os.environ.get("NEWSWATCH_ES_URL")
+    if not es_url:
+        node_dir = work / "es-node"
+        es_url = devnode.start(node_dir, port=devnode.free_port(), timeout=180)
+    try:
+        site = Site(max(args.feeds, -(-args.articles // 40)))  # the simulator's feeds list 50 items at most
+        feeds_file = work / "feeds.yaml"
+        feeds_file.write_text(site.feeds_yaml())
+        _newswatch_env(es_url, work, feeds_file, args.chunk)
+        es = client_from_settings(load_settings())
+
+        import airflow  # noqa: F401  (configured by the environment above; puts plugins/ on sys.path)
+        from newswatch_airflow.runner import prepare_airflow
+
+        from pipeline.tagging.tagger import get_tagger
+
+        prepare_airflow()
+        get_tagger().tag("Warm-up: the model loads before any timing, officials said.")
+        # warm-up run on empty feeds: creates the indices and pays Airflow's one-off first-task cost
+        warm, _ = _run_ingest()
+        print(f"warm-up:  an empty run took {warm:.1f}s (index creation, first-task start-up)")
+        urls = [site.add() for _ in range(args.articles)]
+
+        # 1. throughput through the DAG, between two measurements of the ceiling (the machine is shared)
+        pages = _fetch(urls)
+        before = _ceiling(pages)
+        elapsed, summary = _run_ingest()
+        indexed = summary["articles_indexed"]
+        pipeline_aps = indexed / elapsed
+        print(f"pipeline: {indexed} articles indexed of {args.articles} in {elapsed:.1f}s "
+              f"= {pipeline_aps:.2f} articles/s (claims {summary['claims']}, failures {summary['failures']})")
+
+        # 2. the bare ceiling on the same pages: the faster of the two measurements (the stricter ratio)
+        after = _ceiling(pages)
+        for label, m in (("before", before), ("after", after)):
+            print(f"ceiling {label}: {m['ceiling_aps']:.2f} articles/s (tagger {m['tagger_ceiling_aps']:.2f})")
+        c = max(before, after, key=lambda m: m["ceiling_aps"])
+        print(f"ceiling:  trafilatura {c['extract_s']:.1f}s + spaCy parse {c['parse_s']:.1f}s over {c['n']} pages "
+              f"= {c['ceiling_aps']:.2f} articles/s (with the full tagger instead of the bare parse: "
+              f"{c['tagger_ceiling_aps']:.2f} articles/s)")
+        print(f"ratio:    {pipeline_aps / c['ceiling_aps']:.2f} of the bare ceiling (goal >= 0.80); "
+              f"{pipeline_aps / c['tagger_ceiling_aps']:.2f} of the tagger ceiling")
+
+        # 3. freshness over scheduled polls
+        from pipeline.records import article_id_for
+        from pipeline.urls import canonicalize_url
+
+        stop = threading.Event()
+        publishing = threading.Event()  # items appear between polls, not during a run
+        fresh_urls: list[str] = []
+
+        def publisher() -> None:
+            rng = random.Random(6)
+            while not stop.is_set():
+                gap = rng.uniform(0, 2 * args.interval / max(1, args.per_round))
+                if stop.wait(gap):
+                    return
+                publishing.wait()
+                fresh_urls.append(site.add())
+
+        latencies: list[float] = []
+        freshness: list[float] = []
+        thread = threading.Thread(target=publisher, daemon=True)
+        thread.start()
+        for _ in range(args.rounds):
+            publishing.set()
+            time.sleep(args.interval)
+            publishing.clear()
+            time.sleep(0.05)  # let an add in progress finish
+            poll_start = time.monotonic()
+            due = list(fresh_urls)
+            _run_ingest()
+            ids = {article_id_for(canonicalize_url(u)): u for u in due}
+            found: dict[str, float] = {}
+            _searchable(es, ids, found, time.monotonic() + 60)
+            for aid, when in found.items():
+                freshness.append(when - site.appeared[ids[aid]])
+                latencies.append(when - poll_start)
+            fresh_urls[:] = [u for u in fresh_urls if u not in set(due)]
+        stop.set()
+        publishing.set()
+        if freshness:
+            print(f"freshness over {args.rounds} polls every {args.interval:.0f}s, {len(freshness)} items: "
+                  f"p50 {_pct(freshness, 0.5):.1f}s, p95 {_pct(freshness, 0.95):.1f}s")
+            print(f"pipeline latency (poll start -> searchable): p50 {_pct(latencies, 0.5):.1f}s, "
+                  f"p95 {_pct(latencies, 0.95):.1f}s; mean {statistics.mean(latencies):.1f}s")
+        site.sim.stop()
+        names = list(es.indices.get(index=f"{PREFIX}-*", expand_wildcards="all"))
+        if names:
+            es.indices.delete(index=",".join(names))
+    finally:
+        if node_dir is not None:
+            devnode.stop(node_dir)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
