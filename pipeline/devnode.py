@@ -108,11 +108,13 @@ def start(
     wait: bool = True,
     timeout: float = 60.0,
     heap: str | None = None,
+    stop_with_caller: bool = False,
 ) -> str:
     """Start the node in the background and return its URL, once `GET /` answers (when `wait`).
 
     If our node already runs for this folder it is reused, not started twice. Raises PortTaken when
     something else listens on the port, DevNodeError when the node fails to come up within `timeout`.
+    `stop_with_caller`: the node stops itself when this process exits (test sessions, even killed ones).
     """
     settings = load_settings()
     folder = Path(data_dir).expanduser().resolve() if data_dir else default_data_dir(settings)
@@ -148,6 +150,7 @@ def start(
         HOST,
         "--port",
         str(port),
+        *(["--parent-pid", str(os.getpid())] if stop_with_caller else []),
     ]
     with log_file.open("ab") as out:
         out.write(f"\n--- newswatch: starting dev node at {time.strftime('%Y-%m-%dT%H:%M:%S%z')}\n".encode())

@@ -29,7 +29,7 @@ def es_url(tmp_path_factory: pytest.TempPathFactory, free_port: Callable[[], int
     from pipeline import devnode
 
     data_dir = tmp_path_factory.mktemp("es-node")
-    url = devnode.start(data_dir, port=free_port(), timeout=120)
+    url = devnode.start(data_dir, port=free_port(), timeout=120, stop_with_caller=True)
     try:
         yield url
     finally:

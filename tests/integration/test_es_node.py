@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 import socket
 import subprocess
+import sys
+import time
 import urllib.request
 import uuid
 from collections import Counter
@@ -278,3 +280,27 @@ def test_stop_is_clean_and_data_survives_restart(own_node):
     with Elasticsearch(url) as es:
         es.cluster.health(index="survivor", wait_for_status="yellow", timeout="30s")
         assert es.get(index="survivor", id="1")["_source"] == {"title": "still here"}
+
+
+def test_node_owned_by_a_killed_process_stops_itself(tmp_path):
+    folder = tmp_path / "owned"
+    script = (
+        "import sys, time\n"
+        "from pipeline import devnode\n"
+        f"print(devnode.start({str(folder)!r}, port=devnode.free_port(), timeout=120, stop_with_caller=True), flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    owner = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        url = owner.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:")
+        assert devnode.status(folder).responding
+    finally:
+        owner.kill()  # SIGKILL: no chance to stop the node itself
+        owner.wait()
+    deadline = time.monotonic() + 60
+    while devnode.status(folder).running and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not devnode.status(folder).running
+    log = (folder / "node.log").read_text()
+    assert f"owner process {owner.pid} is gone" in log and "es-dev-node: stopped" in log

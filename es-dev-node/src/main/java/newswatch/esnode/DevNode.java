@@ -114,7 +114,27 @@ public final class DevNode {
                 System.out.flush();
             }
         }, "es-dev-node-shutdown"));
+        if (options.parentPid > 0) {
+            watchParent(options.parentPid);
+        }
         stopped.await();
+    }
+
+    /** Stops the node (through the shutdown hook) once the process that owns it is gone, e.g. a killed test run. */
+    static void watchParent(long parentPid) {
+        Thread watcher = new Thread(() -> {
+            while (ProcessHandle.of(parentPid).map(ProcessHandle::isAlive).orElse(false)) {
+                try {
+                    Thread.sleep(1000);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+            System.out.println("es-dev-node: owner process " + parentPid + " is gone");
+            System.exit(0);
+        }, "es-dev-node-parent-watch");
+        watcher.setDaemon(true);
+        watcher.start();
     }
 
     static Settings settings(Options options, Path home) {
@@ -182,9 +202,9 @@ public final class DevNode {
         }
     }
 
-    record Options(Path dataDir, String host, int port, String clusterName, String nodeName) {
-        static final String USAGE =
-            "usage: DevNode --data-dir DIR [--host 127.0.0.1] [--port 9200] [--cluster-name newswatch-dev] [--node-name newswatch-dev-node]";
+    record Options(Path dataDir, String host, int port, String clusterName, String nodeName, long parentPid) {
+        static final String USAGE = "usage: DevNode --data-dir DIR [--host 127.0.0.1] [--port 9200] [--cluster-name newswatch-dev]"
+            + " [--node-name newswatch-dev-node] [--parent-pid PID (stop when that process exits)]";
 
         static Options parse(String[] args) {
             Path dataDir = null;
@@ -192,6 +212,7 @@ public final class DevNode {
             int port = 9200;
             String clusterName = "newswatch-dev";
             String nodeName = "newswatch-dev-node";
+            long parentPid = 0;
             for (int i = 0; i < args.length; i++) {
                 String flag = args[i];
                 if (i + 1 >= args.length) {
@@ -213,13 +234,20 @@ public final class DevNode {
                     }
                     case "--cluster-name" -> clusterName = value;
                     case "--node-name" -> nodeName = value;
+                    case "--parent-pid" -> {
+                        try {
+                            parentPid = Long.parseLong(value);
+                        } catch (NumberFormatException e) {
+                            throw new IllegalArgumentException("--parent-pid must be a number, got " + value);
+                        }
+                    }
                     default -> throw new IllegalArgumentException("unknown option " + flag);
                 }
             }
             if (dataDir == null) {
                 throw new IllegalArgumentException("--data-dir is required");
             }
-            return new Options(dataDir, host, port, clusterName, nodeName);
+            return new Options(dataDir, host, port, clusterName, nodeName, parentPid);
         }
     }
 }
