@@ -247,12 +247,11 @@ def _check_port_free(port: int) -> None:
         except OSError as exc:
             reason = exc.strerror or str(exc)
     info = _get_root(f"http://{HOST}:{port}")
-    who = (
-        f"an Elasticsearch {info.get('version', {}).get('number', '?')} (cluster {info.get('cluster_name', '?')!r}) "
-        "that this data folder did not start"
-        if info
-        else "another process"
-    )
+    who = "another process"
+    if info:
+        who = f"an Elasticsearch {info.get('version', {}).get('number', '?')} (cluster {info.get('cluster_name', '?')!r})"
+        other = _dev_node_on_port(port)
+        who += f": the dev node of {other[1]}, pid {other[0]}" if other else " that this data folder did not start"
     raise PortTaken(
         f"cannot start the dev node: port {port} on {HOST} is already in use by {who} ({reason}). "
         f"Stop it, or choose another port (--port, or NEWSWATCH_ES_NODE_PORT)."
@@ -342,6 +341,18 @@ def _is_our_node(pid: int, folder: Path) -> bool:
         return Path(args[args.index(b"--data-dir") + 1].decode()).resolve() == folder
     except (ValueError, IndexError):
         return False
+
+
+def _dev_node_on_port(port: int) -> tuple[int, str] | None:
+    """(pid, data folder) of a dev node launched for this port, if /proc shows one."""
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            args = (proc / "cmdline").read_bytes().split(b"\0")
+            if MAIN_CLASS.encode() in args and args[args.index(b"--port") + 1] == str(port).encode():
+                return int(proc.name), args[args.index(b"--data-dir") + 1].decode()
+        except (OSError, ValueError, IndexError):
+            continue
+    return None
 
 
 def _read_pid(pid_file: Path) -> int | None:

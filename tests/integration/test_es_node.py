@@ -236,15 +236,16 @@ def test_second_start_does_not_start_a_second_node(own_node):
 
 
 def test_taken_port_is_refused_with_clear_message(own_node, tmp_path):
-    _, node_port, _ = own_node
+    node_folder, node_port, _ = own_node
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen()
         taken = listener.getsockname()[1]
         with pytest.raises(devnode.PortTaken, match=rf"port {taken} on 127\.0\.0\.1 is already in use by another process"):
             devnode.start(tmp_path / "other", port=taken)
-    with pytest.raises(devnode.PortTaken, match=rf"port {node_port} .* in use by an Elasticsearch"):
+    with pytest.raises(devnode.PortTaken, match=rf"port {node_port} .* in use by an Elasticsearch") as taken_by_node:
         devnode.start(tmp_path / "other", port=node_port)
+    assert f"the dev node of {node_folder}, pid {devnode.status(node_folder).pid}" in str(taken_by_node.value)
     assert not devnode.status(tmp_path / "other").running
     assert not (tmp_path / "other" / "node.pid").exists()
 
