@@ -1,4 +1,5 @@
-"""Fixtures for the index/search/Kibana integration tests: a unique index prefix per test, cleaned up after."""
+"""Fixtures for the index/search/Kibana integration tests: a unique index prefix per test (or per module),
+with its indices and templates removed afterwards."""
 
 from __future__ import annotations
 
@@ -10,17 +11,28 @@ import pytest
 from pipeline.config import Settings, load_settings
 
 
-@pytest.fixture
-def settings(es_url: str, es_client) -> Iterator[Settings]:
+def _prefixed(es_url: str, es_client) -> Iterator[Settings]:
     prefix = f"t4-{uuid.uuid4().hex[:10]}"
     yield load_settings(es_url=es_url, index_prefix=prefix)
-    for index in es_client.indices.get(index=f"{prefix}-*", expand_wildcards="all").body:
-        es_client.indices.delete(index=index)
+    indices = list(es_client.indices.get(index=f"{prefix}-*", expand_wildcards="all").body)
+    if indices:
+        es_client.indices.delete(index=",".join(indices))
     quiet = es_client.options(ignore_status=404)
     for tmpl in quiet.indices.get_index_template(name=f"{prefix}-*").body.get("index_templates", []):
         es_client.indices.delete_index_template(name=tmpl["name"])
     for comp in quiet.cluster.get_component_template(name=f"{prefix}-*").body.get("component_templates", []):
         es_client.cluster.delete_component_template(name=comp["name"])
+
+
+@pytest.fixture
+def settings(es_url: str, es_client) -> Iterator[Settings]:
+    yield from _prefixed(es_url, es_client)
+
+
+@pytest.fixture(scope="module")
+def module_settings(es_url: str, es_client) -> Iterator[Settings]:
+    """For read-only tests that share one indexed data set."""
+    yield from _prefixed(es_url, es_client)
 
 
 @pytest.fixture

@@ -25,8 +25,16 @@ US_TEXT = ('The United States announced new sanctions on Russia over artillery s
 FARM_TEXT = 'Farmers in the valley reported a record harvest of apples this autumn, Jane Doe said.'
 
 
-@pytest.fixture
-def indexed(es_client, settings, writer):
+@pytest.fixture(scope="module")
+def settings(module_settings):
+    return module_settings
+
+
+@pytest.fixture(scope="module")
+def indexed(es_client, settings):
+    from pipeline.index.writer import IndexWriter
+
+    writer = IndexWriter(es_client, settings)
     docs = [
         tagged_article("https://news.example/nk", NK_TEXT, title="Shells for Russia", site="news.example",
                        entities=[NK, RU, JS], published_at=datetime(2025, 3, 2, tzinfo=UTC), claims=[
