@@ -14,7 +14,7 @@ from typing import Any
 from elasticsearch import ApiError, Elasticsearch
 
 from pipeline.index.errors import ClusterUnavailable
-from pipeline.index.transport import unavailable
+from pipeline.index.transport import OVERLOADED, unavailable
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,8 @@ def _probe(call: Any) -> tuple[bool, str]:
         call()
         return True, ""
     except ApiError as exc:
+        if exc.meta.status in OVERLOADED:
+            raise  # the cluster is busy, not lacking the feature
         return False, f"{exc.meta.status} {_reason(exc)}"
 
 

@@ -166,6 +166,8 @@ def setup_indices(es: Elasticsearch, settings: Settings | None = None) -> SetupR
             report.created.append(create_version(es, names, kind, 1, with_alias=True))
             log.info("created %s -> %s", alias, report.created[-1])
     except ApiError as exc:
+        if (err := unavailable(exc, es)) is not None:
+            raise err from exc
         raise IndexSetupError(f"Elasticsearch refused the index setup: {exc}") from exc
     except Exception as exc:
         if (err := unavailable(exc, es)) is not None:

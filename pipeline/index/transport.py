@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from elastic_transport import ConnectionError as TransportConnectionError
 from elastic_transport import ConnectionTimeout
-from elasticsearch import Elasticsearch
+from elasticsearch import ApiError, Elasticsearch
 
 from pipeline.index.errors import ClusterUnavailable
+
+# whole-request answers that mean "the cluster cannot take this now" (per-item 429/5xx are retried instead)
+OVERLOADED = frozenset({429, 502, 503, 504})
 
 
 def cluster_url(es: Elasticsearch) -> str:
@@ -25,6 +28,13 @@ def unavailable(exc: BaseException, es: Elasticsearch, *, indexed_ids: list[str]
         if pending_ids is not None and not exc.pending_ids:
             exc.pending_ids = list(pending_ids)
         return exc
+    if isinstance(exc, ApiError) and exc.meta.status in OVERLOADED:
+        url = cluster_url(es)
+        return ClusterUnavailable(
+            f"Elasticsearch at {url} answered HTTP {exc.meta.status} ({exc.message}); it is overloaded or has "
+            "no master: nothing was dropped, retry the batch later",
+            url=url, indexed_ids=indexed_ids, pending_ids=pending_ids,
+        )
     if isinstance(exc, TransportConnectionError | ConnectionTimeout):
         url = cluster_url(es)
         kind = "timed out" if isinstance(exc, ConnectionTimeout) else "is unreachable"

@@ -309,6 +309,8 @@ def existing_article_ids(es: Elasticsearch, ids: Iterable[str], settings: Settin
     except ApiError as exc:
         if exc.meta.status == 404:
             return set()
+        if (err := unavailable(exc, es, pending_ids=wanted)) is not None:
+            raise err from exc
         raise
     except Exception as exc:
         if (err := unavailable(exc, es, pending_ids=wanted)) is not None:

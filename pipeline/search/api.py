@@ -135,6 +135,8 @@ def search(es: Elasticsearch, query: SearchQuery, settings: Settings | None = No
     except SearchError:
         raise
     except ApiError as exc:
+        if (err := unavailable(exc, es)) is not None:
+            raise err from exc
         if exc.meta.status == 404:
             raise SearchError(f"index {index!r} does not exist yet: run `newswatch index setup` "
                               "or ingest something first") from exc
