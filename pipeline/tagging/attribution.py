@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from spacy.tokens import Doc, Span, Token
 
+from pipeline.tagging.docinfo import info
 from pipeline.tagging.entities import EntityIndex
 from pipeline.tagging.lexicon import COMPLEMENT_ONLY, PASSIVE_ANAPHORS, REPORTING_NOUNS, REPORTING_VERBS
 from pipeline.tagging.quotes import Quote, find_quotes
@@ -57,9 +58,10 @@ def trim(text: str, start: int, end: int) -> tuple[int, int]:
 
 def sentence_units(doc: Doc) -> list[tuple[int, int, Span]]:
     """Sentences cut at line breaks, as trimmed char spans."""
-    text = doc.text
+    di = info(doc)
+    text = di.text
     units: list[tuple[int, int, Span]] = []
-    for sent in doc.sents:
+    for sent in di.sents:
         s, e = sent.start_char, sent.end_char
         pos = s
         for piece in text[s:e].split("\n"):
@@ -78,13 +80,16 @@ def sentence_units(doc: Doc) -> list[tuple[int, int, Span]]:
 class Attributor:
     def __init__(self, doc: Doc, index: EntityIndex) -> None:
         self.doc = doc
-        self.text = doc.text
+        self.info = info(doc)
+        self.text = self.info.text
         self.index = index
         self.quotes = find_quotes(self.text)
         self.quoted = bytearray(len(self.text) + 1)
         for q in self.quotes:
             self.quoted[q.start:q.end] = b"\x01" * (q.end - q.start)
-        self.starts = [t.idx for t in doc]
+        self.starts = [t.idx for t in self.info.tokens]
+        self._resolver = None
+        self._links: list[Link] | None = None
         self.units = sentence_units(doc)
         # paragraphs are non-blank lines; a char in a blank run belongs to the line before
         self.para_starts = [m.start() for m in re.finditer(r"[^\n]+", self.text)] or [0]
@@ -92,6 +97,11 @@ class Attributor:
             self.para_starts.insert(0, 0)
 
     # helpers
+    def _tokens_in(self, start: int, end: int) -> list[Token]:
+        lo = bisect.bisect_left(self.starts, start)
+        hi = bisect.bisect_left(self.starts, end)
+        return self.info.tokens[lo:hi]
+
     def para_of(self, char: int) -> int:
         return max(0, bisect.bisect_right(self.para_starts, char) - 1)
 
@@ -133,7 +143,7 @@ class Attributor:
         by_quote: dict[int, Draft] = {}
         for q in self.quotes:
             d = Draft(q.start, q.end, "direct_quote", quote=q)
-            toks = [t for t in self.doc if q.start <= t.idx < q.end]
+            toks = self._tokens_in(q.start, q.end)
             cue = self._governing_cue(toks, q) or self._nearest_cue(q) or self._colon_cue(q)
             if cue is not None and q.continues is not None and id(q.continues) in by_quote and self._starts_paragraph(q) \
                     and cue.idx < q.start:
@@ -187,7 +197,7 @@ class Attributor:
 
     def _nearest_cue(self, q: Quote) -> Token | None:
         para = self.para_of(q.start)
-        sents = {t.sent.start for t in self.doc if q.start <= t.idx < q.end}
+        sents = {self.info.sent_of[t.i] for t in self._tokens_in(q.start, q.end)}
         best: tuple[int, Token] | None = None
         lo = bisect.bisect_left(self.starts, self.para_starts[para])
         hi_char = self.para_starts[para + 1] if para + 1 < len(self.para_starts) else len(self.text)
@@ -195,7 +205,7 @@ class Attributor:
             t = self.doc[i]
             if t.idx >= hi_char:
                 break
-            if t.sent.start not in sents and not self._adjacent_sentence(t, q):
+            if self.info.sent_of[t.i] not in sents and not self._adjacent_sentence(t, q):
                 continue
             if not (self.is_cue(t) or (t.lower_ == "according" and not self.in_quote(t))):
                 continue
@@ -208,7 +218,7 @@ class Attributor:
 
     def _adjacent_sentence(self, t: Token, q: Quote) -> bool:
         """The attribution after a quote that the parser split off: `"...," the minister said.`"""
-        sent = t.sent
+        sent = self.info.sent(t.i)
         return 0 <= sent.start_char - q.end <= 3 and len(sent) <= 12
 
     def _colon_cue(self, q: Quote) -> Token | None:
@@ -220,13 +230,13 @@ class Attributor:
         k = bisect.bisect_right(self.starts, j) - 1
         if k < 0:
             return None
-        sent = self.doc[k].sent
+        sent = self.info.sent(k)
         cues = [t for t in sent if t.idx < j and self.is_cue(t)]
         return cues[-1] if cues else None
 
     def _indirect(self) -> list[Draft]:
         out: list[Draft] = []
-        for v in self.doc:
+        for v in self.info.tokens:
             if not self.is_cue(v):
                 continue
             comps = [c for c in v.children if c.dep_ == "ccomp"] or _misparsed_complement(v)
@@ -247,10 +257,10 @@ class Attributor:
 
     def _according(self) -> list[Draft]:
         out: list[Draft] = []
-        for t in self.doc:
+        for t in self.info.tokens:
             if t.lower_ != "according" or self.in_quote(t) or t.i + 1 >= len(self.doc) or self.doc[t.i + 1].lower_ != "to":
                 continue
-            sent = t.sent
+            sent = self.info.sent(t.i)
             p_lo, p_hi = t.left_edge.i, t.right_edge.i
             if p_hi <= t.i + 1:
                 p_hi = t.i + 2
@@ -267,7 +277,7 @@ class Attributor:
     def _passive_anaphora(self) -> list[Draft]:
         """"This was stated by X": the previous sentences (or paragraph) are X's."""
         out: list[Draft] = []
-        for v in self.doc:
+        for v in self.info.tokens:
             if not self.is_cue(v):
                 continue
             subj = next((c for c in v.children if c.dep_ == "nsubjpass"), None)
@@ -296,7 +306,7 @@ class Attributor:
 
     def _reporting_nouns(self) -> list[Draft]:
         out: list[Draft] = []
-        for n in self.doc:
+        for n in self.info.tokens:
             if n.lemma_.lower() not in REPORTING_NOUNS or n.pos_ != "NOUN" or self.in_quote(n):
                 continue
             clause = next((c for c in n.children if c.dep_ in ("acl", "ccomp") and any(
@@ -318,7 +328,7 @@ class Attributor:
     def _statement_pp(self, existing: list[Draft]) -> list[Draft]:
         """"In a statement, the ministry condemned the attack": the sentence is the ministry's."""
         out: list[Draft] = []
-        for n in self.doc:
+        for n in self.info.tokens:
             if n.lemma_.lower() not in _STATEMENT_NOUNS or n.dep_ != "pobj" or n.head.lower_ != "in" or self.in_quote(n):
                 continue
             verb = n.head.head
@@ -344,7 +354,7 @@ class Attributor:
         """"Esper accused China of coercion", "the UK urged an end to the violence": no clause, so the
         verb phrase is the claim."""
         out: list[Draft] = []
-        for v in self.doc:
+        for v in self.info.tokens:
             if v.lemma_.lower() not in _VP_CUES or v.pos_ != "VERB" or self.in_quote(v):
                 continue
             if any(c.dep_ == "ccomp" for c in v.children) or any(d.cue is not None and d.cue.i == v.i for d in existing):
@@ -363,8 +373,13 @@ class Attributor:
 
     # source chains
     def links(self) -> list[Link]:
+        if self._links is None:
+            self._links = self._find_links()
+        return self._links
+
+    def _find_links(self) -> list[Link]:
         out: list[Link] = []
-        for t in self.doc:
+        for t in self.info.tokens:
             if self.in_quote(t):
                 continue
             low = t.lemma_.lower()
@@ -405,7 +420,9 @@ class Attributor:
             return key
         from pipeline.tagging.speakers import SpeakerResolver
 
-        sp = SpeakerResolver(self.doc, self.index).resolve(tok, tok.idx)
+        if self._resolver is None:
+            self._resolver = SpeakerResolver(self.doc, self.index)
+        sp = self._resolver.resolve(tok, tok.idx)
         return sp.key if sp is not None and sp.key else ""
 
 

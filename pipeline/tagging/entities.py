@@ -17,6 +17,7 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span, Token
 
 from pipeline.tagging import aliases
+from pipeline.tagging.docinfo import info
 from pipeline.tagging.lexicon import (
     COMMON_ACRONYMS,
     ENTITY_LABELS,
@@ -139,7 +140,7 @@ def _clean_one(doc: Doc, start: int, end: int, label: str) -> EMention | None:
     if start >= end:
         return None
     cstart, cend = doc[start].idx, doc[end - 1].idx + len(doc[end - 1].text)
-    text = doc.text
+    text = info(doc).text
     while cend + 1 < len(text) and text[cend] in ".-" and text[cend + 1].isalnum() and (
         not text[cend + 1].islower() or (label == "PERSON" and text[cend] == "-"
                                          and end < len(doc) and doc[min(end + 1, len(doc) - 1)].lower_ not in _HYPHEN_SUFFIXES)
@@ -163,7 +164,7 @@ def _clean_one(doc: Doc, start: int, end: int, label: str) -> EMention | None:
         return None
     if end - start == 1 and not known and not surface.isupper():
         tok = doc[start]
-        if tok.pos_ in _NOT_NAME_POS or (tok.pos_ == "NOUN" and tok.is_sent_start):
+        if tok.pos_ in _NOT_NAME_POS or (tok.pos_ == "NOUN" and info(doc).sent(start).start == start):
             return None
     if end - start > 8:
         return None
@@ -180,7 +181,7 @@ def _clean_one(doc: Doc, start: int, end: int, label: str) -> EMention | None:
 
 def _is_dateline(doc: Doc, start: int, end: int) -> bool:
     """"HONOLULU, Hawaii (AP) -", "VIENNA —": an all-caps place opening a paragraph."""
-    text = doc.text
+    text = info(doc).text
     at_line_start = doc[start].idx == 0 or text[doc[start].idx - 1] == "\n"
     after = text[doc[end - 1].idx + len(doc[end - 1].text):][:3]
     return at_line_start and after[:1] in (",", " ", "(") and ("—" in after or "-" in after or "," in after or "(" in after)
@@ -300,7 +301,7 @@ def find_role_mentions(doc: Doc, index: EntityIndex) -> None:
     """"the Secretary-General" / "the General Secretary" -> the person introduced with that title."""
     if not index.titles:
         return
-    for t in doc:
+    for t in info(doc).tokens:
         if t.lower_ != "the" or index.token_cluster[t.i] is not None:
             continue
         j = t.i + 1
@@ -332,7 +333,7 @@ def find_role_mentions(doc: Doc, index: EntityIndex) -> None:
         if len({k for _, k in candidates}) > 1 and not before:
             continue
         end_tok = toks[-1]
-        m = EMention(t.idx, end_tok.idx + len(end_tok.text), doc.text[t.idx:end_tok.idx + len(end_tok.text)],
+        m = EMention(t.idx, end_tok.idx + len(end_tok.text), info(doc).text[t.idx:end_tok.idx + len(end_tok.text)],
                      "PERSON", t.i, end_tok.i + 1, role=True)
         index.assign(m, key)
 
@@ -463,12 +464,15 @@ def find_context_aliases(doc: Doc, index: EntityIndex) -> None:
     """Generic names ("the bloc") for an entity the document names explicitly."""
     table = aliases.get_table()
     phrases = [(tuple(k.split()), target) for k, target in table.context_keys.items() if target in index.clusters]
+    if not phrases:
+        return
+    lowers = [t.lower_ for t in info(doc).tokens]
     for words, target in phrases:
         n = len(words) + 1
         for i in range(len(doc) - n + 1):
-            if doc[i].lower_ != "the" or any(index.token_cluster[j] for j in range(i, i + n)):
+            if lowers[i] != "the" or tuple(lowers[i + 1:i + n]) != words:
                 continue
-            if tuple(t.lower_ for t in doc[i + 1:i + n]) != words:
+            if any(index.token_cluster[j] for j in range(i, i + n)):
                 continue
             span = doc[i:i + n]
             index.assign(EMention(span.start_char, span.end_char, span.text, index.clusters[target].type, i, i + n), target)

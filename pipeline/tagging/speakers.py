@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from spacy.tokens import Doc, Token
 
 from pipeline.tagging import aliases
+from pipeline.tagging.docinfo import info
 from pipeline.tagging.entities import ECluster, EMention, EntityIndex, looks_like_org
 from pipeline.tagging.lexicon import GROUP_PRONOUNS, PERSON_PRONOUNS, REPORTING_NOUNS, ROLE_HEADS
 
@@ -319,7 +320,7 @@ class SpeakerResolver:
 def _genders(doc: Doc, index: EntityIndex) -> dict[str, str]:
     """A person's grammatical gender from pronouns in sentences where they are the only person named."""
     votes: dict[str, list[int]] = {}
-    for sent in doc.sents:
+    for sent in info(doc).sents:
         people = {index.token_cluster[t.i] for t in sent if index.token_cluster[t.i]
                   and index.clusters[index.token_cluster[t.i]].type == "PERSON"}
         if len(people) != 1:

@@ -19,6 +19,7 @@ from pipeline.tagging.attribution import Attributor, Draft, sentence_units, trim
 from pipeline.tagging.certainty import certainty_of_tokens
 from pipeline.tagging.checkworthiness import FACTUAL_TYPES, checkworthiness
 from pipeline.tagging.claim_types import claim_types
+from pipeline.tagging.docinfo import info
 from pipeline.tagging.entities import EntityIndex, build_index, build_matcher, fix_speaker_type
 from pipeline.tagging.nlp import load_nlp
 from pipeline.tagging.schema import Claim, Cue, Entity, Mention, SourceLink, Speaker, TagResult
@@ -79,7 +80,7 @@ class Tagger:
             return TagResult(tagger=self.info)
 
     def _tag_doc(self, doc: Doc, text: str | None = None) -> TagResult:
-        text = doc.text if text is None else text
+        text = info(doc).text if text is None else text
         index = build_index(doc, self.matcher)
         attributor = Attributor(doc, index)
         drafts = attributor.drafts()
@@ -101,7 +102,7 @@ class Tagger:
         chains = _chains(attributor, drafts)
         claims = [_claim(doc, d, index, chains.get(id(d), [])) for d in drafts]
         result = TagResult(tagger=self.info, entities=_entities(index), claims=claims)
-        return validate_spans(doc.text, result)
+        return validate_spans(info(doc).text, result)
 
 
 @functools.cache
@@ -145,7 +146,7 @@ def _relays_are_orgs(attributor: Attributor, index: EntityIndex) -> None:
 
 def _assertions(doc: Doc, drafts: list[Draft], index: EntityIndex) -> list[Draft]:
     out: list[Draft] = []
-    text = doc.text
+    text = info(doc).text
     for s, e, _ in sentence_units(doc):
         s, e = trim(text, s, e)
         if e <= s or len(text[s:e].split()) < ASSERTION_MIN_WORDS or text[s:e].rstrip().endswith("?"):
@@ -200,7 +201,7 @@ def _chains(attributor: Attributor, drafts: list[Draft]) -> dict[int, list[tuple
 
 
 def _claim(doc: Doc, d: Draft, index: EntityIndex, chain: list[tuple[str, str]]) -> Claim:
-    text = doc.text
+    text = info(doc).text
     claim_text = text[d.start:d.end]
     toks = _tokens(doc, d.start, d.end)
     types = claim_types(toks)
