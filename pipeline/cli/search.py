@@ -43,7 +43,10 @@ def _plain(fragment: str, tty: bool) -> str:
 
 
 def _facet_line(name: str, buckets: list[Any]) -> str:
-    return f"  {name}: " + ", ".join(f"{b.key} ({b.count})" for b in buckets)
+    def key(b: Any) -> str:  # date buckets: the day is enough
+        return b.key[:10] if name == "published" and len(b.key) >= 10 and b.key[4] == "-" else b.key
+
+    return f"  {name}: " + ", ".join(f"{key(b)} ({b.count})" for b in buckets)
 
 
 def _claim_line(c: Any, tty: bool) -> str:
@@ -93,7 +96,7 @@ def _run(args: argparse.Namespace) -> int:
             print(f"  ...{_plain(fragment, tty)}...")
         for c in hit.claims:
             print(_claim_line(c, tty))
-    if resp.facets:
+    if any(resp.facets.values()):
         print("\nfacets:")
         for name, buckets in resp.facets.items():
             if buckets:
