@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
@@ -98,6 +99,7 @@ def unwrap_redirect(url: str) -> str:
     return url
 
 
+@functools.lru_cache(maxsize=65536)
 def canonicalize_url(url: str) -> str:
     """The canonical spelling of an http(s) URL. Non-http input is returned stripped, unchanged."""
     url = unwrap_redirect(url.strip())

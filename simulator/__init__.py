@@ -6,7 +6,8 @@ In-process (tests)::
 
     from simulator import Simulator
 
-    sim = Simulator(site_dir=None)          # or a directory in the site format below
+    sim = Simulator(site_dir=None)          # or a directory in the site format below; latency=0.02
+                                            # adds a simulated 20 ms round trip to every response
     base_url = sim.start()                  # "http://127.0.0.1:<port>", served from a background thread
     sim.add_feed("world", title="World")    # -> feed URL  <base>/feeds/world.xml
     url = sim.add_article("world", title="Quake hits coast", body="First para.\\n\\nSecond para.")
@@ -15,6 +16,9 @@ In-process (tests)::
     sim.stop()
 
     with Simulator() as sim: ...            # start/stop as a context manager
+
+Out of process (no GIL shared with the code under test): ``simulator.process.SimulatorProcess``
+takes the same arguments and proxies every method through a pipe.
 
 Standalone: ``python -m simulator --port 8765 --site seeds/demo-site``
 (``--synthetic 1000`` adds synthetic feeds; ``--hostile`` adds the hostile catalogue below).

@@ -90,8 +90,9 @@ class Simulator:
     """See the package docstring for the API and the site format."""
 
     def __init__(self, site_dir: str | Path | None = None, *, host: str = "127.0.0.1", port: int = 0,
-                 robots: str | None = None, name: str = "Simulated News") -> None:
+                 robots: str | None = None, name: str = "Simulated News", latency: float = 0.0) -> None:
         self.host = host
+        self.latency = latency  # seconds added before every response (a simulated network round trip)
         self.port = port
         self.name = name
         self.robots = robots
@@ -247,19 +248,22 @@ class Simulator:
             self.requests.clear()
 
     # bulk -------------------------------------------------------------------------------------
-    def add_synthetic_feeds(self, n: int, items_per_feed: int = 20, prefix: str = "syn") -> list[str]:
-        """Add `n` feeds of `items_per_feed` items each (ids `<prefix>-0000`...); returns their URLs."""
+    def add_synthetic_feeds(self, n: int, items_per_feed: int = 30, prefix: str = "syn") -> list[str]:
+        """Add `n` feeds (ids `<prefix>-0000`...) of `items_per_feed` items each, sized like real news
+        feeds (a few hundred characters of summary, an author and categories per item); returns URLs."""
         base = datetime(2026, 11, 1, tzinfo=UTC)
         urls = []
         with self._lock:
             for i in range(n):
                 feed_id = f"{prefix}-{i:04d}"
                 items = [ItemSpec(slug=f"{feed_id}-{j}", title=f"Synthetic story {j} of feed {i}",
-                                  summary=f"Summary of synthetic story {j}.", body=None,
+                                  summary=hostile.filler_paragraphs(f"{feed_id}-{j}", paragraphs=1, sentences=4),
+                                  author=f"Reporter {j % 7}", body=None,
                                   link=f"{self.base_url}/articles/{feed_id}-{j}.html",
                                   published=base + timedelta(minutes=j))
                          for j in range(items_per_feed)]
-                self._install_feed(FeedSpec(id=feed_id, title=f"Synthetic feed {i}", items=items, ttl=None))
+                self._install_feed(FeedSpec(id=feed_id, title=f"Synthetic feed {i}", items=items, ttl=None,
+                                            description=f"Synthetic news feed number {i}"))
                 urls.append(self.feed_url(feed_id))
         return urls
 
@@ -409,6 +413,9 @@ class _Handler(BaseHTTPRequestHandler):
     simulator: Simulator
     protocol_version = "HTTP/1.1"
     server_version = "newswatch-simulator/1.0"
+    # headers and body leave in one segment: no Nagle/delayed-ACK stalls between them
+    wbufsize = 64 * 1024
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         pass
@@ -448,8 +455,8 @@ class _Handler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         sim._log(path, {k.lower(): v for k, v in self.headers.items()})
         b = sim._behaviour_for(path) or Behaviour()
-        if b.delay:
-            time.sleep(b.delay)
+        if b.delay or sim.latency:
+            time.sleep(b.delay + sim.latency)
         extra = dict(b.headers)
         if b.retry_after is not None:
             extra["Retry-After"] = str(b.retry_after)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,6 +31,7 @@ FUTURE_TOLERANCE = timedelta(days=1)
 @dataclass
 class ParsedFeed:
     entries: list[FeedEntry] = field(default_factory=list)
+    known: int = 0  # items dropped before parsing because their URL was seen in this feed before
     title: str | None = None
     hint_interval: int | None = None
     warning: str | None = None
@@ -78,12 +80,62 @@ def hint_interval(meta: Any) -> int | None:
     return None
 
 
+_ATOM = "{http://www.w3.org/2005/Atom}"
+_RSS1 = "{http://purl.org/rss/1.0/}"
+
+
+def _item_link(item: Any) -> str | None:
+    tag = item.tag if isinstance(item.tag, str) else ""
+    if tag.startswith(_ATOM):
+        for link in item.iterfind(f"{_ATOM}link"):
+            if link.get("rel", "alternate") == "alternate" and link.get("href"):
+                return link.get("href").strip()
+        return None
+    for name in ("link", f"{_RSS1}link"):
+        el = item.find(name)
+        if el is not None and el.text and el.text.strip():
+            return el.text.strip()
+    return None
+
+
+def drop_known_items(body: bytes, known_url_hash: Callable[[str], bool]) -> tuple[bytes, int]:
+    """Remove items whose absolute link is already known, so feedparser only parses what may be new.
+
+    Only well-formed documents are touched (anything else goes to feedparser whole, which recovers
+    and records malformed feeds); items without an absolute http(s) link are always kept.
+    """
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    try:
+        root = etree.fromstring(body, parser)
+    except (etree.XMLSyntaxError, ValueError):
+        return body, 0
+    items = [el for el in root.iter("item", f"{_RSS1}item", f"{_ATOM}entry")]
+    dropped = 0
+    for item in items:
+        link = _item_link(item)
+        if link and is_http_url(link) and known_url_hash(canonicalize_url(link)):
+            parent = item.getparent()
+            if parent is not None:
+                parent.remove(item)
+                dropped += 1
+    if not dropped:
+        return body, 0
+    return etree.tostring(root, xml_declaration=True, encoding="utf-8"), dropped
+
+
 def parse_feed(body: bytes, feed: FeedConfig, *, url: str | None = None, content_type: str | None = None,
-               now: datetime | None = None) -> ParsedFeed:
+               now: datetime | None = None, known_url_hash: Callable[[str], bool] | None = None) -> ParsedFeed:
+    """Entries of a feed document. With `known_url_hash`, items whose canonical URL it recognises are
+    counted in `known` and not parsed (they are duplicates for this feed)."""
     now = now or datetime.now(UTC)
     if _ENTITY_DECL.search(body[:200_000]):
         return ParsedFeed(failure=Outcome.failure(
             Status.PARSE_ERROR, "XML entity declarations refused (possible entity-expansion bomb)"))
+    known = 0
+    if known_url_hash is not None:
+        body, known = drop_known_items(body, known_url_hash)
     headers = {"content-location": url or feed.url, "content-type": content_type or "application/xml"}
     try:
         d = feedparser.parse(body, response_headers=headers, sanitize_html=False)
@@ -94,10 +146,11 @@ def parse_feed(body: bytes, feed: FeedConfig, *, url: str | None = None, content
         exc = d.get("bozo_exception")
         warning = f"{type(exc).__name__}: {exc}" if exc else "malformed feed"
     meta = d.get("feed", {})
-    if not d.get("entries") and not meta.get("title"):
+    if not d.get("entries") and not meta.get("title") and not known:
         reason = f"not a parseable feed ({warning})" if warning else "not an RSS/Atom/RDF document"
         return ParsedFeed(failure=Outcome.failure(Status.PARSE_ERROR, reason), warning=warning)
-    parsed = ParsedFeed(title=_text(meta.get("title")), hint_interval=hint_interval(meta), warning=warning)
+    parsed = ParsedFeed(title=_text(meta.get("title")), hint_interval=hint_interval(meta), warning=warning,
+                        known=known)
     language = feed.language or (str(meta.get("language") or "").split("-")[0].lower() or None)
     for e in d.get("entries", []):
         link = e.get("link")

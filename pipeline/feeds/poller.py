@@ -69,7 +69,8 @@ def _fresh_state(feed: FeedConfig, state: FeedState | None) -> FeedState:
         # a new feed, or its configured URL changed: validators and redirects no longer apply
         keep = state.recent_hashes if state is not None else []
         return FeedState(feed_id=feed.id, url=feed.url, recent_hashes=list(keep))
-    return state.model_copy(deep=True)
+    # every other field is immutable; a shallow copy with its own hash list is enough
+    return state.model_copy(update={"recent_hashes": list(state.recent_hashes)})
 
 
 class Poller:
@@ -121,14 +122,15 @@ class Poller:
         state.last_modified = result.headers.get("last-modified") or None
         if digest == state.body_hash:
             return self._unchanged(feed, state, base, "unchanged body (same hash despite HTTP 200)")
-        parsed = parse_feed(body, feed, url=result.final_url, content_type=result.content_type, now=now)
+        known = set(state.recent_hashes)
+        parsed = parse_feed(body, feed, url=result.final_url, content_type=result.content_type, now=now,
+                            known_url_hash=lambda canonical: url_hash("u:" + canonical) in known)
         if parsed.failure is not None:
             state.parse_warning = parsed.warning
             return self._failed(feed, state, base, parsed.failure.model_copy(
                 update={"http_status": result.status}), None)
-        known = set(state.recent_hashes)
         new: list[FeedEntry] = []
-        duplicates = 0
+        duplicates = parsed.known
         for entry in parsed.entries:
             keys = _entry_keys(entry)
             if any(k in known for k in keys):
@@ -137,7 +139,7 @@ class Poller:
             known.update(keys)
             new.append(entry)
         state.remember(k for e in parsed.entries for k in _entry_keys(e))
-        total = len(parsed.entries)
+        total = len(parsed.entries) + parsed.known
         ratio = len(new) / total if total else 0.0
         state.body_hash = digest
         state.hint_interval = parsed.hint_interval
