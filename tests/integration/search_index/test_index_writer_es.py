@@ -127,3 +127,15 @@ def test_a_plain_index_in_the_aliases_place_is_adopted(es_client, settings):
     assert list(es_client.indices.get_alias(name=names.feeds).body) == [names.concrete("feeds", 1)]
     assert es_client.get(index=names.feeds, id="feed-1")["_source"]["status"] == "ok"
     ensure_indices(es_client, settings)  # and stays idempotent afterwards
+
+
+def test_additive_mapping_changes_are_applied_in_place(es_client, settings):
+    names = IndexNames(settings.index_prefix)
+    old = names.concrete("claims", 1)
+    es_client.indices.create(index=old, mappings={"properties": {"text": {"type": "text", "analyzer": "standard"}}},
+                             aliases={names.claims: {}})
+    report = setup_indices(es_client, settings)
+    assert report.mapping_updated == [names.claims] and report.drift == {}
+    live = es_client.indices.get_mapping(index=names.claims).body[old]["mappings"]
+    assert flatten_properties(live["properties"])["speaker.name.keyword"] == "keyword"
+    assert setup_indices(es_client, settings).mapping_updated == []  # the hash now matches
