@@ -203,7 +203,10 @@ def _run(args: argparse.Namespace) -> int:
             _print_sample_search(es_url, args.query)
         except Exception as exc:  # the run's figures stand even if the sample search fails
             _say(f"sample search failed: {type(exc).__name__}: {exc}")
-        _say(f"\ndone in {time.monotonic() - started:.1f}s; Kibana/airflow standalone: see docs/airflow.md")
+        if not args.es_url and not args.stop_node:
+            _say(f"\nElasticsearch keeps running at {es_url} for `newswatch search`; "
+                 f"stop it with: newswatch es stop --data-dir {demo_dir / 'es-node'}")
+        _say(f"done in {time.monotonic() - started:.1f}s; the Airflow UI and Kibana: see docs/airflow.md")
         _say(summary_line(summary))
         return 0 if result["state"] == "success" else 1
     finally:

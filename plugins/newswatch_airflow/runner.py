@@ -23,11 +23,21 @@ FETCH_POOL_SLOTS = int(os.environ.get("NEWSWATCH_FETCH_POOL_SLOTS", "4"))
 
 
 def prepare_airflow() -> None:
-    """Migrate the metadata DB (idempotent; quick when already current) and create the fetch pool."""
+    """Migrate the metadata DB (once per Airflow version and database) and create the fetch pool."""
+    from pathlib import Path
+
+    import airflow
+    from airflow.configuration import conf
     from airflow.models.pool import Pool
+    from airflow.settings import AIRFLOW_HOME
     from airflow.utils import db
 
-    db.upgradedb()
+    # upgradedb costs seconds even when there is nothing to do; remember what was migrated
+    stamp = Path(AIRFLOW_HOME) / ".newswatch-migrated"
+    want = f"{airflow.__version__} {conf.get('database', 'sql_alchemy_conn')}"
+    if not stamp.exists() or stamp.read_text() != want:
+        db.upgradedb()
+        stamp.write_text(want)
     Pool.create_or_update_pool(FETCH_POOL, FETCH_POOL_SLOTS, "newswatch: global fetch concurrency",
                                include_deferred=False)
 
