@@ -20,6 +20,8 @@ def _prefixed(es_url: str, es_client) -> Iterator[Settings]:
     quiet = es_client.options(ignore_status=404)
     for tmpl in quiet.indices.get_index_template(name=f"{prefix}-*").body.get("index_templates", []):
         es_client.indices.delete_index_template(name=tmpl["name"])
+    # ILM policies exist only on clusters with ILM (the embedded node answers 400: no handler)
+    es_client.options(ignore_status=(400, 404)).ilm.delete_lifecycle(name=f"{prefix}-events-policy")
     for comp in quiet.cluster.get_component_template(name=f"{prefix}-*").body.get("component_templates", []):
         es_client.cluster.delete_component_template(name=comp["name"])
 
