@@ -105,6 +105,19 @@ class Site:
         return "feeds:\n" + rows
 
 
+def _task_seconds(run) -> dict[str, float]:
+    """Seconds spent in each task (summed over mapped instances), from Airflow's own records."""
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+
+    out: dict[str, float] = {}
+    with create_session() as session:
+        for ti in session.query(TaskInstance).filter(TaskInstance.dag_id == run.dag_id,
+                                                     TaskInstance.run_id == run.run_id):
+            out[ti.task_id] = out.get(ti.task_id, 0.0) + (ti.duration or 0.0)
+    return out
+
+
 def _run_ingest() -> tuple[float, dict]:
     from newswatch_airflow.runner import load_dag
 
@@ -118,6 +131,7 @@ def _run_ingest() -> tuple[float, dict]:
     if str(getattr(run.state, "value", run.state)) != "success":
         raise SystemExit(f"news_ingest run {run.run_id} ended {run.state}")
     summary = Spool(default_root(os.environ["NEWSWATCH_DATA_DIR"])).read_json(RUNS, run_key_for(run.run_id))
+    summary["task_seconds"] = _task_seconds(run)
     return elapsed, summary
 
 
@@ -218,6 +232,9 @@ def main() -> int:
         pipeline_aps = indexed / elapsed
         print(f"pipeline: {indexed} articles indexed of {args.articles} in {elapsed:.1f}s "
               f"= {pipeline_aps:.2f} articles/s (claims {summary['claims']}, failures {summary['failures']})")
+        tasks = summary["task_seconds"]
+        print("  time in tasks: " + ", ".join(f"{k} {v:.1f}s" for k, v in tasks.items())
+              + f"; orchestration between tasks {elapsed - sum(tasks.values()):.1f}s")
 
         # 2. the bare ceiling on the same pages: the faster of the two measurements (the stricter ratio)
         after = _ceiling(pages)
