@@ -360,7 +360,7 @@ def build_index(doc: Doc, matcher: PhraseMatcher | None = None) -> EntityIndex:
     orgs: dict[str, str] = {}
     org_words: dict[str, set[str]] = {}
     for m in mentions:
-        if m.label == "ORG" and (len(m.text.split()) > 1 or "." in m.text):
+        if (m.label == "ORG" and (len(m.text.split()) > 1 or "." in m.text)) or looks_like_org(m.text) and "." in m.text:
             for initials in _initials(m.text):
                 orgs.setdefault(initials, m.text)
             for w in re.split(r"[\s.]+", m.text):

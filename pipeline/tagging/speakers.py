@@ -142,7 +142,7 @@ class SpeakerResolver:
             return 1 if want_person and self.gender.get(c[2].key or "") else 0
 
         mention = max(candidates, key=lambda c: (gender_known(c), 1 if c[1] else 0, c[0]))
-        if latest_speaker is not None and (latest_speaker[0] >= mention[0] or not gender_known(mention)):
+        if latest_speaker is not None and (latest_speaker[0] >= mention[0] or (want_person and not gender_known(mention))):
             sp = latest_speaker[2]
         else:
             sp = mention[2]
@@ -203,6 +203,10 @@ class SpeakerResolver:
         antecedent = self._antecedent_phrase(tok, lo)
         if antecedent is not None:
             return antecedent
+        if tok.pos_ == "NOUN" and tok.lemma_.lower() in _ORG_NOUNS and self.doc[lo].lower_ == "the":
+            org = self._org_fallback(tok, position)
+            if org is not None:
+                return org
         while lo < hi and self.doc[lo].dep_ == "det":
             lo += 1
         span = self.doc[lo:hi]
@@ -229,7 +233,7 @@ class SpeakerResolver:
             if nouns:
                 key = max(nouns)[1]
             elif lemma in _ORG_NOUNS:
-                key = self._recent_org_named(lemma, tok.i)
+                key = self._recent_org_named(lemma, tok.i, exact=True)
         if key is None:
             return None
         cluster = self.index.clusters[key]
@@ -254,6 +258,22 @@ class SpeakerResolver:
         c = self.index.clusters[key]
         return ResolvedSpeaker(c.name, c.key, span.text, span.start_char, span.end_char, True)
 
+    def _org_fallback(self, tok: Token, position: int) -> ResolvedSpeaker | None:
+        """"the company said" with no better antecedent: the latest organisation that spoke, else the
+        latest organisation named."""
+        key = None
+        for pos, sp in reversed(self.history):
+            if pos <= position and sp.key and self.index.clusters[sp.key].type == "ORG":
+                key = sp.key
+                break
+        key = key or self._recent_org_named(tok.lemma_.lower(), tok.i)
+        if key is None:
+            return None
+        lo, _ = noun_phrase(tok)
+        span = self.doc[lo:tok.i + 1]
+        c = self.index.clusters[key]
+        return ResolvedSpeaker(c.name, key, span.text, span.start_char, span.end_char, False)
+
     def _antecedent_phrase(self, tok: Token, lo: int) -> ResolvedSpeaker | None:
         """"the commission said" after "the regional health commission": name the speaker by the fuller
         earlier description of the same thing."""
@@ -273,7 +293,7 @@ class SpeakerResolver:
             return ResolvedSpeaker(phrase.text, None, span.text, span.start_char, span.end_char, lemma in _PERSON_NOUNS)
         return None
 
-    def _recent_org_named(self, lemma: str, before: int) -> str | None:
+    def _recent_org_named(self, lemma: str, before: int, exact: bool = False) -> str | None:
         fallback = None
         any_org: str | None = None
         for i in range(before - 1, -1, -1):
@@ -285,6 +305,8 @@ class SpeakerResolver:
                 continue
             if lemma in c.name.lower() or any(lemma in a.lower() for a in c.aliases):
                 return c.key
+            if exact:
+                continue
             if fallback is None and self.doc[m.tok_start:m.tok_end].root.dep_ in _SUBJECT_DEPS:
                 fallback = c.key
             any_org = any_org or c.key
