@@ -126,7 +126,8 @@ class SpeakerResolver:
             if m is None or i != m.tok_start or self.index.clusters[m.key].type not in wanted:
                 continue
             c = self.index.clusters[m.key]
-            subject = self.doc[m.tok_start:m.tok_end].root.dep_ in _SUBJECT_DEPS
+            root = self.doc[m.tok_start:m.tok_end].root
+            subject = root.dep_ in _SUBJECT_DEPS or (root.dep_ == "compound" and root.head.dep_ in _SUBJECT_DEPS)
             candidates.append((m.start, subject, ResolvedSpeaker(c.name, c.key, m.text, m.start, m.end, want_person)))
             seen += 1
             if seen >= 8:
@@ -152,6 +153,14 @@ class SpeakerResolver:
         if tok is None:
             return None
         mention = self.index.token_mention[tok.i]
+        if mention is not None and self._is_dateline(mention):
+            # "HANOI, Vietnam (AP) — U.S. Defense Secretary Mark Esper on Wednesday accused ...": the
+            # parser made the dateline the subject; the speaker is the name after the dash
+            dash = next((t.i for t in tok.subtree if t.text in ("—", "–", "-") and t.i > tok.i), None)
+            after = [t for t in tok.subtree if dash is not None and t.i > dash and t.dep_ == "appos"
+                     and self.index.token_mention[t.i] is not None]
+            if after:
+                return self._from_mention(self.index.token_mention[after[-1].i])
         if mention is not None:
             return self._from_mention(mention)
         if tok.pos_ == "PRON" and (tok.lower_ in PERSON_PRONOUNS or tok.lower_ in GROUP_PRONOUNS):
@@ -214,6 +223,10 @@ class SpeakerResolver:
             return None
         start, end = span.start_char, span.end_char
         return ResolvedSpeaker(span.text, None, span.text, start, end, tok.lemma_.lower() in _PERSON_NOUNS)
+
+    def _is_dateline(self, m: EMention) -> bool:
+        text = info(self.doc).text
+        return m.text.isupper() and (m.start == 0 or text[m.start - 1] == "\n")
 
     def _role_or_noun(self, tok: Token, lo: int, position: int) -> ResolvedSpeaker | None:
         """"Austria's interior minister" (a title given elsewhere), "the company" (a known noun)."""
@@ -282,7 +295,7 @@ class SpeakerResolver:
         lemma = tok.lemma_.lower()
         for i in range(tok.i - 1, max(-1, tok.i - 400), -1):
             t = self.doc[i]
-            if t.lemma_.lower() != lemma or t.pos_ != "NOUN":
+            if t.lower_ != tok.lower_ or t.pos_ not in ("NOUN", "PROPN"):
                 continue
             mods = [c for c in t.children if c.dep_ in ("amod", "compound")]
             if not mods:

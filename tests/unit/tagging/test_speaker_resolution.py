@@ -91,3 +91,18 @@ def test_age_description_means_the_salient_person_and_quote_keeps_paragraph(tagg
     second = _claim(r, "young squad excites me")
     assert first.speaker.entity_id == second.speaker.entity_id == "person:rita-moreau"
     assert first.speaker.mention == "The 48-year-old"
+
+
+def test_dateline_is_not_the_speaker(tagger):
+    text = ("LISBON, Portugal (AP) — Portuguese Economy Minister Rui Alves on Monday accused the airline of "
+            "hiding losses from its shareholders.")
+    c = _claim(tagger.tag(text), "accused the airline")
+    assert c.speaker.entity_id == "person:rui-alves"
+
+
+def test_it_prefers_the_latest_subject_over_an_older_speaker(tagger):
+    text = ("Two soldiers were killed, the army said in a statement.\n\n"
+            "The Northern Front rebel group claimed responsibility for the attack, which it said "
+            "took place near the border.")
+    c = _claim(tagger.tag(text), "took place near the border")
+    assert c.speaker is not None and "Northern Front" in c.speaker.name
