@@ -121,6 +121,8 @@ def _clean(doc: Doc, span: Span, label: str) -> list[EMention]:
 
 
 def _clean_one(doc: Doc, start: int, end: int, label: str) -> EMention | None:
+    if label == "PERSON":
+        start = _extend_given_names(doc, start, end)
     while start < end and (doc[start].lower_ in _LEADING_DETS or doc[start].is_punct or doc[start].is_space):
         start += 1
     while end > start and (doc[end - 1].tag_ == "POS" or doc[end - 1].is_punct or doc[end - 1].is_space
@@ -158,6 +160,8 @@ def _clean_one(doc: Doc, start: int, end: int, label: str) -> EMention | None:
         return None
     if surface.upper() in COMMON_ACRONYMS and surface.isupper():
         return None
+    if not known and len(surface) <= 4 and any(c.isdigit() for c in surface):
+        return None  # "T3", "A4": codes, not names
     if end - start == 1 and not known and any(c.dep_ == "det" and c.lower_ in ("a", "an") for c in doc[start].children):
         return None  # "a good Samaritan": names do not take an indefinite article
     if surface[0].islower() and not known:
@@ -177,6 +181,21 @@ def _clean_one(doc: Doc, start: int, end: int, label: str) -> EMention | None:
         elif start > 0 and doc[start - 1].lower_ == "the" and doc[start - 1].head.i in range(start, end):
             label = "ORG"  # "the Argus Leader": people do not take an article
     return EMention(cstart, cend, surface, label, start, end)
+
+
+def _extend_given_names(doc: Doc, start: int, end: int) -> int:
+    """"Adolf" in "where Adolf Hitler was born" when NER kept only "Hitler": a capitalised proper-noun
+    compound right before a person's name, not a title and not sentence-initial, is part of it."""
+    sents = info(doc)
+    while start > 0:
+        t = doc[start - 1]
+        low = t.lower_.rstrip(".")
+        if not (t.pos_ == "PROPN" and t.is_title and t.dep_ == "compound" and start <= t.head.i < end
+                and t.ent_iob_ == "O" and low not in ROLE_HEADS and low not in ROLE_MODIFIERS
+                and t.lower_ not in HONORIFICS and sents.sent(t.i).start != t.i):
+            break
+        start -= 1
+    return start
 
 
 def _is_dateline(doc: Doc, start: int, end: int) -> bool:

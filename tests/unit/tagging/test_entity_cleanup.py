@@ -37,3 +37,15 @@ def test_known_platform_is_an_org(tagger):
     text = "Swift posted on Twitter that the tour would continue."
     ents = _by_name(tagger.tag(text))
     assert ents["Twitter"].type == "ORG" and ents["Twitter"].id == "org:twitter"
+
+
+def test_given_name_missed_by_ner_joins_the_surname(tagger):
+    text = "The cottage where Ludwig Brenner wrote his symphonies will become a museum. Brenner lived there until 1851."
+    ids = {e.id for e in tagger.tag(text).entities}
+    assert "person:ludwig-brenner" in ids and "person:brenner" not in ids
+
+
+def test_short_codes_are_not_entities(tagger):
+    text = "The plane landed at the T3 terminal of the airport in Madrid at 6am."
+    names = {e.name for e in tagger.tag(text).entities}
+    assert "T3" not in names and "Madrid" in names
