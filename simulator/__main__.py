@@ -17,6 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--synthetic", type=int, default=0, metavar="N", help="also serve N synthetic feeds")
     p.add_argument("--hostile", action="store_true", help="also serve the hostile fixtures")
     args = p.parse_args(argv)
+    sys.setswitchinterval(0.0005)  # see simulator.process: keeps many handler threads responsive
     try:
         sim = Simulator(args.site, host=args.host, port=args.port)
     except SiteError as exc:

@@ -14,7 +14,13 @@ from typing import Any
 
 
 def _serve(conn: Connection, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    import sys
+
     from simulator.server import Simulator
+
+    # many handler threads, each mostly waiting: hand the GIL over sooner than the 5 ms default,
+    # or a thread back from I/O queues behind busy ones (the convoy effect) and latency balloons
+    sys.setswitchinterval(0.0005)
 
     sim = Simulator(*args, **kwargs)
     sim.record_requests = False

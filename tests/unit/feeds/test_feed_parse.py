@@ -92,3 +92,18 @@ def test_non_feeds_are_parse_errors(body):
     parsed = parse_feed(body, FEED, now=NOW)
     assert parsed.failure is not None and parsed.failure.status == Status.PARSE_ERROR
     assert parsed.entries == []
+
+
+def test_known_items_are_dropped_before_parsing_and_counted():
+    known = {"https://news.example/a"}
+    parsed = parse_feed(RSS2, FEED, now=NOW, known_url_hash=lambda canonical: canonical in known)
+    assert parsed.known == 1
+    assert [e.url for e in parsed.entries] == ["https://news.example/b", "https://news.example/c"]
+    atom = parse_feed(ATOM, FEED, now=NOW, known_url_hash=lambda c: c == "https://news.example/atom-1")
+    assert (atom.known, atom.entries, atom.failure) == (1, [], None)
+
+
+def test_malformed_feeds_are_never_trimmed():
+    body = MALFORMED_RSS.format(base="https://news.example").encode()
+    parsed = parse_feed(body, FEED, now=NOW, known_url_hash=lambda c: True)
+    assert parsed.known == 0 and len(parsed.entries) == 2  # feedparser sees (and recovers) the whole document
