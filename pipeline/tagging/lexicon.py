@@ -26,7 +26,8 @@ ROLE_HEADS = frozenset(
     judge attorney economist analyst founder executive officer editor coach manager admiral colonel
     lieutenant sergeant captain commissioner prosecutor deputy lawmaker congressman congresswoman
     speaker sheriff superintendent chairperson treasurer dean inspector marshal emir sultan
-    president-elect researcher scientist expert author boss""".split()
+    president-elect researcher scientist expert author boss ombudsman auditor comptroller regulator
+    counsel solicitor magistrate bishop archbishop cardinal rabbi imam pastor reverend rev""".split()
 )
 ROLE_MODIFIERS = frozenset(
     """prime foreign defence defense interior finance deputy vice acting former first state general
