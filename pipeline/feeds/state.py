@@ -170,6 +170,10 @@ class ElasticsearchFeedStateStore:
             self.ensure_index()
 
     def ensure_index(self) -> None:
+        """The index (or the alias the index setup made) exists: the index templates when available,
+        else this module's own mapping."""
+        if self.es.indices.exists(index=self.index):
+            return
         try:
             from pipeline.index.setup import ensure_indices
         except ImportError:
