@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -87,6 +88,25 @@ async def system_resolver(host: str, port: int) -> list[str]:
     loop = asyncio.get_running_loop()
     infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return list(dict.fromkeys(info[4][0] for info in infos))
+
+
+class CachingResolver:
+    """Remembers answers for `ttl` seconds: one lookup per host per cycle instead of per request.
+    The connection itself still goes to an address that passed the check (GuardedBackend)."""
+
+    def __init__(self, inner: Resolver = system_resolver, ttl: float = 60.0) -> None:
+        self._inner = inner
+        self._ttl = ttl
+        self._cache: dict[tuple[str, int], tuple[float, list[str]]] = {}
+
+    async def __call__(self, host: str, port: int) -> list[str]:
+        now = time.monotonic()
+        hit = self._cache.get((host, port))
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        addresses = await self._inner(host, port)
+        self._cache[(host, port)] = (now + self._ttl, addresses)
+        return addresses
 
 
 def _literal(host: str) -> IPAddress | None:

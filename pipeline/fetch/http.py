@@ -23,6 +23,7 @@ from pipeline.fetch.decode import BoundedDecoder, DecodeError, TooLarge
 from pipeline.fetch.guard import (
     AddressPolicy,
     AddressRefused,
+    CachingResolver,
     GuardedBackend,
     Resolver,
     check_url,
@@ -94,7 +95,7 @@ class HttpClient:
                  resolver: Resolver | None = None, politeness: Politeness | None = None) -> None:
         self.settings = settings
         self.policy = AddressPolicy.from_settings(settings)
-        self.resolver = resolver or system_resolver
+        self.resolver = resolver or CachingResolver(system_resolver)
         self.politeness = politeness or Politeness(settings.per_host_concurrency, settings.per_host_delay,
                                                    settings.global_concurrency)
         if transport is None:

@@ -60,3 +60,25 @@ def test_check_url_resolves_and_checks_every_address(url, expected):
     resolver = _resolver({"news.example": ["93.184.216.34"], "sneaky.example": ["10.0.0.7"],
                           "mixed.example": ["93.184.216.34", "127.0.0.1"]})
     assert asyncio.run(check_url(url, STRICT, resolver)) == expected
+
+
+def test_caching_resolver_asks_once_per_ttl():
+    from pipeline.fetch.guard import CachingResolver
+
+    calls = []
+
+    async def inner(host, port):
+        calls.append(host)
+        return ["93.184.216.34"]
+
+    async def run():
+        resolver = CachingResolver(inner, ttl=60)
+        for _ in range(3):
+            assert await resolver("news.example", 443) == ["93.184.216.34"]
+        await resolver("other.example", 443)
+        expired = CachingResolver(inner, ttl=0)
+        await expired("x.example", 80)
+        await expired("x.example", 80)
+
+    asyncio.run(run())
+    assert calls == ["news.example", "other.example", "x.example", "x.example"]
