@@ -195,3 +195,28 @@ def test_total_time_limit_stops_a_trickling_server(hostile):
                             total_timeout=5.0, respect_robots=False)
     [page] = fetch_pages([entry_for_url(hostile.url(HOSTILE["trickle_article"]))], relaxed)
     assert page.outcome.status == Status.OK
+
+
+def test_dns_rebinding_between_check_and_connect_is_refused(hostile):
+    """The name resolves to a public address for the check, then to loopback for the connection."""
+    import asyncio
+
+    from pipeline.fetch.http import HttpClient
+
+    answers = iter([["8.8.8.8"], ["127.0.0.1"]])
+
+    async def rebinding(host, port):
+        return next(answers)
+
+    strict = load_settings({}, per_host_delay=0.0)
+    url = f"http://rebind.test:{hostile.port}{HOSTILE['ok_article']}"
+    before = hostile.hits(HOSTILE["ok_article"])
+
+    async def run():
+        async with HttpClient(strict, resolver=rebinding) as http:
+            return await http.get(url)
+
+    result = asyncio.run(run())
+    assert result.failure is not None and result.failure.status == Status.REFUSED
+    assert "127.0.0.1 is a loopback address" in result.failure.reason
+    assert hostile.hits(HOSTILE["ok_article"]) == before
