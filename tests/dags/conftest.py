@@ -23,7 +23,6 @@ os.environ.update({
     "AIRFLOW__CORE__PLUGINS_FOLDER": str(PLUGINS),
     "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
     "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_HOME}/airflow.db",
-    "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
     "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
     # fast retries, so the fault-injection test does not wait minutes
     "NEWSWATCH_RETRY_DELAY_SECONDS": "1",

@@ -56,6 +56,17 @@ def _summary(data_dir: Path, run) -> dict:
     return Spool(default_root(str(data_dir))).read_json(RUNS, run_key_for(run.run_id))
 
 
+def _asset_event_extra(run_id: str) -> dict:
+    """The newswatch_articles asset event the run emitted, for downstream DAGs."""
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        (event,) = (session.query(AssetEvent).join(AssetModel, AssetEvent.asset_id == AssetModel.id)
+                    .filter(AssetModel.name == "newswatch_articles", AssetEvent.source_run_id == run_id).all())
+        return dict(event.extra)
+
+
 def _count(es_client, kind: str) -> int:
     es_client.indices.refresh(index=f"{PREFIX}-{kind}")
     return es_client.count(index=f"{PREFIX}-{kind}")["count"]
@@ -82,6 +93,8 @@ def test_feeds_in_searchable_claims_and_entities_out_then_nothing_new(ingest_env
     assert spool.keys(ENTRIES) == [] and spool.keys(TAGGED) == []
 
     assert _count(es_client, "articles") == 12
+    assert _asset_event_extra(first.run_id) == {"articles_indexed": 12, "claims": summary["claims"],
+                                                "entities": summary["entities"], "failures": summary["failures"]}
     claims_before = _count(es_client, "claims")
     assert claims_before == summary["claims"]
 
@@ -122,11 +135,11 @@ def _run(dag_id: str, conf: dict):
 
 
 def test_reprocess_retags_stored_articles_and_updates_both_indices(ingest_env, es_client):
-    from pipeline.jobs.reprocess import installed_tagger_version
-
-    # pretend the stored articles were tagged by an older tagger, in a date range and by query
     from elasticsearch import helpers
 
+    from pipeline.jobs.reprocess import installed_tagger_version
+
+    # pretend the stored articles were tagged by an older tagger
     ids = [h["_id"] for h in helpers.scan(es_client, index=f"{PREFIX}-articles", query={"query": {"match_all": {}}})]
     helpers.bulk(es_client, ({"_op_type": "update", "_index": f"{PREFIX}-articles", "_id": i,
                               "doc": {"tagger": {"version": "0.0.1"}}} for i in ids), refresh=True)
