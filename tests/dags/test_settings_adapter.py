@@ -59,3 +59,20 @@ def test_unknown_variable_keys_are_rejected(monkeypatch):
     monkeypatch.setenv("AIRFLOW_VAR_NEWSWATCH_SETTINGS", json.dumps({"chunk_sise": 7}))
     with pytest.raises(ValueError, match="chunk_sise"):
         settings_from_airflow(conn_id="newswatch_no_such_conn")
+
+
+def test_spool_on_airflow_object_storage(tmp_path):
+    from newswatch_airflow import spool_from_settings
+
+    from pipeline.config import load_settings
+    from pipeline.spool import TAGGED
+
+    spool = spool_from_settings(load_settings({}, spool_url=f"file://{tmp_path}/spool"))
+    assert type(spool.root).__name__ == "ObjectStoragePath"
+    spool.write(TAGGED, "run:1.s0-c0", [{"kind": "event", "data": {"n": 1}}])
+    assert spool.read(TAGGED, "run:1.s0-c0") == [{"kind": "event", "data": {"n": 1}}]
+    assert [p.name for p in (tmp_path / "spool" / TAGGED).iterdir()] == ["run_1.s0-c0.jsonl"]  # no temp files
+    spool.delete(TAGGED, "run:1.s0-c0")
+    assert spool.keys(TAGGED) == []
+    default = spool_from_settings(load_settings({}, data_dir=str(tmp_path)))
+    assert str(default.root).endswith(f"{tmp_path}/spool")
