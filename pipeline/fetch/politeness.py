@@ -50,10 +50,11 @@ class Politeness:
         """Hold a request slot for `key`, spacing request starts by the per-host delay."""
         host = self._host(key)
         async with host.semaphore:
-            async with host.lock:
-                wait = host.next_start - time.monotonic()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                host.next_start = time.monotonic() + self.per_host_delay
+            if self.per_host_delay > 0:
+                async with host.lock:
+                    wait = host.next_start - time.monotonic()
+                    if wait > 0:
+                        await asyncio.sleep(wait)
+                    host.next_start = time.monotonic() + self.per_host_delay
             async with self._global:
                 yield
