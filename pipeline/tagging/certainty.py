@@ -63,11 +63,11 @@ def certainty_of_tokens(tokens: list, text: str) -> Certainty:
         if t.head.i in inside and t.i != t.head.i and (
             t.dep_ in ("relcl", "acl") or (t.dep_ == "advcl" and any(
                 c.dep_ == "mark" and c.lower_ in _SCOPELESS_MARKS for c in t.children))
+            # a clause whose subject is "who"/"which" is relative whatever label the parser gave it
+            or any(c.dep_ in ("nsubj", "nsubjpass") and c.lower_ in ("who", "which") for c in t.children)
         ):
             masked.update(x.i for x in t.subtree)
-    if not masked:
-        return _score(text)
-    kept = " ".join(t.text for t in tokens if t.i not in masked)
+    kept = "".join(t.text_with_ws for t in tokens if t.i not in masked)
     return _score(kept)
 
 

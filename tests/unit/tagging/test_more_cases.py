@@ -94,3 +94,14 @@ def test_capital_as_subject_stands_for_the_state(tagger):
     r = tagger.tag("Ukrainian President Volodymyr Zelensky said Kyiv would not cede any territory.")
     c = _only(r, "would not cede")
     assert "gpe:ukraine" in c.about
+
+
+def test_hedging_cue_verb_counts_towards_certainty(tagger):
+    c = _only(tagger.tag("Officials believe the fire was probably started deliberately."), "fire was probably")
+    assert c.certainty.level == "low" and c.certainty.cues == ["believe", "probably"]
+
+
+def test_hedge_in_relative_clause_does_not_scope_over_the_claim(tagger):
+    text = "Police found a man bleeding, who was possibly the victim of a stabbing, officers said."
+    c = _only(tagger.tag(text), "found a man bleeding")
+    assert c.certainty.level == "medium"
