@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 MIN_CHARS = 250  # shorter main text is a brief, a teaser or a failed extraction
 PAYWALL_TEASER_CHARS = 1500
-PRECISION_MIN_SHARE = 0.2
+PRECISION_MIN_CHARS = 500
 MAX_LINKED_SHARE = 0.5
 FUTURE_TOLERANCE = timedelta(days=1)
 
@@ -90,23 +90,25 @@ def clean_text(text: str) -> str:
 def _run_trafilatura(html: str, url: str | None, now: datetime) -> tuple[Any, str]:
     """(metadata document, main text).
 
-    Two passes: the default one (metadata, recall-leaning text) and a precision-favouring one.
-    The precise text wins unless it lost most of the article (shorter than MIN_CHARS, or than
-    PRECISION_MIN_SHARE of the default text): then precision cut the article itself, not boilerplate.
+    A precision-favouring pass first (boilerplate stays out). When it keeps less than
+    PRECISION_MIN_CHARS, precision probably cut the article itself: a default pass runs and the
+    longer text wins.
     """
     import trafilatura
 
-    doc = trafilatura.bare_extraction(
-        html, url=url, with_metadata=True, include_comments=False, include_tables=True,
-        date_extraction_params={"extensive_search": True, "original_date": True,
-                                "outputformat": "%Y-%m-%dT%H:%M:%S%z",
-                                "max_date": (now + FUTURE_TOLERANCE).strftime("%Y-%m-%d")},
-    )
-    broad = clean_text(doc.text or "") if doc is not None else ""
-    precise_doc = trafilatura.bare_extraction(html, url=url, include_comments=False, include_tables=True,
-                                              favor_precision=True)
-    precise = clean_text(precise_doc.text or "") if precise_doc is not None else ""
-    text = precise if len(precise) >= max(MIN_CHARS, PRECISION_MIN_SHARE * len(broad)) else broad
+    common: dict[str, Any] = {"url": url, "include_comments": False, "include_tables": True}
+    dates = {"extensive_search": True, "original_date": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z",
+             "max_date": (now + FUTURE_TOLERANCE).strftime("%Y-%m-%d")}
+    doc = trafilatura.bare_extraction(html, with_metadata=True, favor_precision=True,
+                                      date_extraction_params=dates, **common)
+    text = clean_text(doc.text or "") if doc is not None else ""
+    if len(text) < PRECISION_MIN_CHARS:
+        broad_doc = trafilatura.bare_extraction(html, with_metadata=doc is None,
+                                                date_extraction_params=dates, **common)
+        broad = clean_text(broad_doc.text or "") if broad_doc is not None else ""
+        if len(broad) > len(text):
+            text = broad
+        doc = doc if doc is not None else broad_doc
     return doc, _drop_title_line(text, getattr(doc, "title", None))
 
 
@@ -152,12 +154,15 @@ def extract_html(html: str, url: str | None = None, entry: FeedEntry | None = No
 
 
 def classify(html: str, text: str, meta: dict[str, Any]) -> Outcome:
-    marker = challenge_marker(html)
-    if marker and len(text) < 2 * MIN_CHARS:
-        return Outcome.failure(Status.BLOCKED, f"bot challenge page ({marker!r})")
-    paywall = _paywall_marker(html)
-    if paywall and len(text) < PAYWALL_TEASER_CHARS:
-        return Outcome.failure(Status.PAYWALLED, f"paywall suspected ({paywall!r}); {len(text)} chars visible")
+    # the page scans only matter when little text came out, and they are not free on big pages
+    if len(text) < 2 * MIN_CHARS:
+        marker = challenge_marker(html)
+        if marker:
+            return Outcome.failure(Status.BLOCKED, f"bot challenge page ({marker!r})")
+    if len(text) < PAYWALL_TEASER_CHARS:
+        paywall = _paywall_marker(html)
+        if paywall:
+            return Outcome.failure(Status.PAYWALLED, f"paywall suspected ({paywall!r}); {len(text)} chars visible")
     if not text:
         return Outcome.failure(Status.NOT_ARTICLE, "no main text found")
     linked = _linked_share(html, text)
