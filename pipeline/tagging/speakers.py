@@ -165,6 +165,8 @@ class SpeakerResolver:
             return self._from_mention(mention)
         if tok.pos_ == "PRON" and (tok.lower_ in PERSON_PRONOUNS or tok.lower_ in GROUP_PRONOUNS):
             return self._pronoun(tok, position)
+        if tok.lower_ in ("i", "me", "you", "we", "us"):
+            return None  # the writer or the reader: not a resolvable speaker
         if tok.lemma_.lower() in REPORTING_NOUNS:
             owned = any(c.dep_ == "poss" or (c.dep_ == "prep" and c.lower_ in ("from", "by", "of")) for c in tok.children)
             if not owned and any(c.lower_ == "the" for c in tok.children) and self.history:

@@ -106,3 +106,12 @@ def test_it_prefers_the_latest_subject_over_an_older_speaker(tagger):
             "took place near the border.")
     c = _claim(tagger.tag(text), "took place near the border")
     assert c.speaker is not None and "Northern Front" in c.speaker.name
+
+
+def test_title_is_not_part_of_the_name_and_first_person_is_not_resolved(tagger):
+    text = ("State Superintendent Jennifer McCormick said the rally was historic. "
+            "I said that it was fine. McCormick added that teachers deserve more.")
+    r = tagger.tag(text)
+    assert _claim(r, "rally was historic").speaker.entity_id == "person:jennifer-mccormick"
+    assert _claim(r, "it was fine").speaker is None
+    assert _claim(r, "teachers deserve more").speaker.entity_id == "person:jennifer-mccormick"
