@@ -160,3 +160,9 @@ def test_a_rule_failure_is_contained_per_text(tagger, monkeypatch, caplog):
 
 def test_attribution_sentence_is_not_itself_a_claim(trade):
     assert not any(c.text.startswith("This was stated by") for c in trade.claims)
+
+
+def test_multiprocess_tagging_matches_single_process(tagger):
+    texts = ["Censor.NET reported that the DPRK sent troops to Russia.",
+             'Jens Stoltenberg said: "Russia may lose this war."'] * 2
+    assert tagger.tag_many(texts, batch_size=2, n_process=2) == [tagger.tag(t) for t in texts]
