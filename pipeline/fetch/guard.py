@@ -34,6 +34,10 @@ class AddressRefused(Exception):
     """Raised by GuardedBackend when a connection would reach a refused address."""
 
 
+class ResolutionFailed(Exception):
+    """Raised by check_url when the host name does not resolve (a network problem, not a refusal)."""
+
+
 @dataclass(frozen=True)
 class AddressPolicy:
     allow_private: bool = False
@@ -117,7 +121,8 @@ def _literal(host: str) -> IPAddress | None:
 
 
 async def check_url(url: str, policy: AddressPolicy, resolver: Resolver = system_resolver) -> str | None:
-    """Resolve the URL's host; return the refusal reason, or None when every address is allowed."""
+    """Resolve the URL's host; return the refusal reason, or None when every address is allowed.
+    Raises ResolutionFailed when the name does not resolve."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         return f"unsupported URL scheme {parts.scheme!r}"
@@ -138,9 +143,9 @@ async def check_url(url: str, policy: AddressPolicy, resolver: Resolver = system
         try:
             addresses = await resolver(host, port)
         except (OSError, UnicodeError) as exc:
-            return f"cannot resolve {host}: {exc}"
+            raise ResolutionFailed(f"cannot resolve {host}: {exc}") from exc
         if not addresses:
-            return f"cannot resolve {host}: no addresses"
+            raise ResolutionFailed(f"cannot resolve {host}: no addresses")
     for addr in addresses:
         ip = _literal(addr.split("%")[0])
         if ip is None:
@@ -165,7 +170,10 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
                           socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
                           ) -> httpcore.AsyncNetworkStream:
         literal = _literal(host)
-        addresses = [str(literal)] if literal is not None else await self._resolver(host, port)
+        try:
+            addresses = [str(literal)] if literal is not None else await self._resolver(host, port)
+        except (OSError, UnicodeError) as exc:
+            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
         last_exc: Exception | None = None
         for addr in addresses:
             ip = _literal(addr.split("%")[0])

@@ -25,6 +25,7 @@ from pipeline.fetch.guard import (
     AddressRefused,
     CachingResolver,
     GuardedBackend,
+    ResolutionFailed,
     Resolver,
     check_url,
     system_resolver,
@@ -151,7 +152,11 @@ class HttpClient:
                 return HttpResult(url, current, redirects=hops, failure=Outcome.failure(
                     Status.HTTP_ERROR, f"redirect loop via {current}"))
             visited.add(current)
-            reason = await check_url(current, self.policy, self.resolver)
+            try:
+                reason = await check_url(current, self.policy, self.resolver)
+            except ResolutionFailed as exc:
+                return HttpResult(url, current, redirects=hops,
+                                  failure=Outcome.failure(Status.HTTP_ERROR, f"dns: {exc}"))
             if reason:
                 return HttpResult(url, current, redirects=hops,
                                   failure=Outcome.failure(Status.REFUSED, f"ssrf guard: {reason}"))

@@ -15,6 +15,8 @@ ARTICLE = "<html><head><title>T</title></head><body><article><p>" + "Words here.
 
 
 async def _resolve(host, port):
+    if host == "nxdomain.example":
+        raise OSError("Name or service not known")
     return {"evil.example": ["10.1.2.3"]}.get(host, ["93.184.216.34"])
 
 
@@ -78,6 +80,12 @@ def test_redirect_to_private_address_is_refused_on_the_hop():
     assert go.outcome.status == Status.REFUSED and "10.1.2.3 is a private address" in go.outcome.reason
     assert meta.outcome.status == Status.REFUSED and "metadata" in meta.outcome.reason
     assert not any(r.url.host in ("evil.example", "169.254.169.254") for r in web.requests)
+
+
+def test_unresolvable_host_is_a_retryable_http_error():
+    [page] = fetch(Web({}), ["https://nxdomain.example/x"])
+    assert page.outcome.status == Status.HTTP_ERROR and page.outcome.retryable
+    assert page.outcome.reason.startswith("dns: cannot resolve nxdomain.example")
 
 
 def test_redirect_limit():

@@ -53,13 +53,19 @@ def _resolver(mapping):
      ("http://169.254.169.254/latest/meta-data/", "169.254.169.254 is a cloud metadata address"),
      ("http://[::1]:8080/", "::1 is a loopback address"),
      ("http://localhost/", "host localhost is loopback"),
-     ("ftp://news.example/a", "unsupported URL scheme 'ftp'"),
-     ("https://nowhere.example/", "cannot resolve nowhere.example: Name or service not known")],
+     ("ftp://news.example/a", "unsupported URL scheme 'ftp'")],
 )
 def test_check_url_resolves_and_checks_every_address(url, expected):
     resolver = _resolver({"news.example": ["93.184.216.34"], "sneaky.example": ["10.0.0.7"],
                           "mixed.example": ["93.184.216.34", "127.0.0.1"]})
     assert asyncio.run(check_url(url, STRICT, resolver)) == expected
+
+
+def test_unresolvable_host_is_a_network_failure_not_a_refusal():
+    from pipeline.fetch.guard import ResolutionFailed
+
+    with pytest.raises(ResolutionFailed, match="cannot resolve nowhere.example: Name or service not known"):
+        asyncio.run(check_url("https://nowhere.example/", STRICT, _resolver({})))
 
 
 def test_caching_resolver_asks_once_per_ttl():
