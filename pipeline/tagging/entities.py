@@ -34,6 +34,9 @@ _NOT_NAME_POS = frozenset({"ADV", "ADJ", "VERB", "ADP", "DET", "PRON", "AUX", "C
 _HYPHEN_SUFFIXES = frozenset(
     "based area born led backed owned run made style era bound related linked funded sponsored affiliated wide level".split()
 )
+_PLACE_NOUNS = frozenset(
+    "area province city town village district region county state capital municipality neighborhood neighbourhood suburb island".split()
+)
 _PLACE_PREPS = frozenset({"in", "at", "atop", "near", "inside", "outside", "across", "into", "throughout"})
 _NAME_SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
 _ACTOR_DEPS = frozenset({"nsubj", "nsubjpass", "dobj", "dative", "poss", "agent", "conj", "appos", "attr"})
@@ -174,6 +177,13 @@ def _clean_one(doc: Doc, start: int, end: int, label: str) -> EMention | None:
         return None
     if surface.isupper() and len(surface) > 3 and _is_dateline(doc, start, end):
         label = "GPE"
+    if label in ("PERSON", "ORG") and not known:
+        root = doc[start:end].root
+        if (root.dep_ == "compound" and root.head.i >= end and root.head.lemma_.lower() in _PLACE_NOUNS) or (
+            root.dep_ == "pobj" and root.head.lower_ == "of" and root.head.head.lemma_.lower() in _PLACE_NOUNS
+            and root.head.head.i < start
+        ) or any(c.dep_ == "appos" and c.lemma_.lower() in _PLACE_NOUNS for c in root.children):
+            label = "GPE"  # "Pangram area", "the province of Logar", "Addison, a village near Ithaca"
     if label == "PERSON" and not known:
         root = doc[start:end].root
         if root.dep_ == "pobj" and root.head.lower_ in _PLACE_PREPS:

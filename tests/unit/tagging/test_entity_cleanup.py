@@ -49,3 +49,11 @@ def test_short_codes_are_not_entities(tagger):
     text = "The plane landed at the T3 terminal of the airport in Madrid at 6am."
     names = {e.name for e in tagger.tag(text).entities}
     assert "T3" not in names and "Madrid" in names
+
+
+def test_place_nouns_type_unknown_names_as_places(tagger):
+    text = ("Fighting was reported in the Qarabel area and in the province of Zanduk, "
+            "near Ostrava Minor, a village on the border.")
+    types = {e.name: e.type for e in tagger.tag(text).entities}
+    assert types.get("Ostrava Minor") == "GPE"  # NER says PERSON; the apposition "a village" says place
+    assert types.get("Zanduk") == "GPE"
