@@ -271,8 +271,16 @@ class Simulator:
         """Install the hostile catalogue (HOSTILE) and robots.txt; returns name -> URL."""
         b = self.base_url
         with self._lock:
-            if self.robots is None:
-                self.robots = "User-agent: *\nDisallow: /private/\n"
+            if self.robots is None or "user-agent: *" not in self.robots.lower():
+                self.robots = (self.robots or "") + "\nUser-agent: *\nDisallow: /private/\n"
+            elif "Disallow: /private/" not in self.robots:
+                lines = self.robots.splitlines()
+                at = next((i for i, line in enumerate(lines) if line.strip().lower() == "user-agent: *"), None)
+                if at is None:
+                    lines += ["User-agent: *", "Disallow: /private/"]
+                else:
+                    lines.insert(at + 1, "Disallow: /private/")
+                self.robots = "\n".join(lines) + "\n"
             for name in ("unchanged", "lying-etag", "slow", "429", "503", "moved-target"):
                 fid = f"hostile-{name}"
                 for j in range(3):
