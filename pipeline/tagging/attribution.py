@@ -19,7 +19,7 @@ from pipeline.tagging.docinfo import info
 from pipeline.tagging.entities import EntityIndex
 from pipeline.tagging.lexicon import COMPLEMENT_ONLY, PASSIVE_ANAPHORS, REPORTING_NOUNS, REPORTING_VERBS
 from pipeline.tagging.quotes import Quote, find_quotes
-from pipeline.tagging.speakers import ResolvedSpeaker
+from pipeline.tagging.speakers import ResolvedSpeaker, SpeakerResolver, subject_of
 
 _TRIM = set(" \t\n\r,;:-–—\"“”«»'")
 _VP_CUES = frozenset("accuse deny urge warn criticise criticize condemn blame praise denounce reject dismiss".split())
@@ -163,8 +163,6 @@ class Attributor:
         return out
 
     def _speaker_token(self, cue: Token) -> Token | None:
-        from pipeline.tagging.speakers import subject_of
-
         return subject_of(cue)
 
     def _starts_paragraph(self, q: Quote) -> bool:
@@ -269,8 +267,6 @@ class Attributor:
             start, end = after if (after[1] - after[0]) >= (before[1] - before[0]) else before
             if len(self.text[start:end].split()) < 3:
                 continue
-            from pipeline.tagging.speakers import subject_of
-
             out.append(Draft(start, end, "reported", cue=t, speaker_token=subject_of(t)))
         return out
 
@@ -319,8 +315,6 @@ class Attributor:
             speaker: Token | None = n
             if not any(c.dep_ == "poss" or (c.dep_ == "prep" and c.lower_ in ("from", "by", "of")) for c in n.children):
                 if n.dep_ in ("dobj", "attr") and n.head.pos_ in ("VERB", "AUX"):
-                    from pipeline.tagging.speakers import subject_of
-
                     speaker = subject_of(n.head)
             out.append(Draft(start, end, "reported", cue=n, speaker_token=speaker))
         return out
@@ -336,8 +330,6 @@ class Attributor:
                 continue
             if any(d.cue is not None and d.cue.i == verb.i for d in existing):
                 continue  # "This was stated by X in an interview": the attribution, already used
-            from pipeline.tagging.speakers import subject_of
-
             subj = subject_of(verb)
             if subj is None:
                 continue
@@ -366,8 +358,6 @@ class Attributor:
             start, end = trim(self.text, v.idx, self.doc[hi].idx + len(self.doc[hi].text))
             if len(self.text[start:end].split()) < 4:
                 continue
-            from pipeline.tagging.speakers import subject_of
-
             out.append(Draft(start, end, "reported", cue=v, speaker_token=subject_of(v), verb_phrase=True))
         return out
 
@@ -407,8 +397,6 @@ class Attributor:
                 out.append(Link(self._key(target), "origin", t, article_level=True))
                 verb = _governing_verb(t)
                 if verb is not None:
-                    from pipeline.tagging.speakers import subject_of
-
                     relay = subject_of(verb)
                     if relay is not None and relay.pos_ == "PROPN":
                         out.append(Link(self._key(relay), "relayed_by", verb, article_level=True))
@@ -418,8 +406,6 @@ class Attributor:
         key = self.index.token_cluster[tok.i]
         if key:
             return key
-        from pipeline.tagging.speakers import SpeakerResolver
-
         if self._resolver is None:
             self._resolver = SpeakerResolver(self.doc, self.index)
         if tok.pos_ == "PROPN" and tok.text[:1].isupper():
