@@ -409,7 +409,7 @@ class Attributor:
         if self._resolver is None:
             self._resolver = SpeakerResolver(self.doc, self.index)
         if tok.pos_ == "PROPN" and tok.text[:1].isupper():
-            sp = self._resolver._new_entity(tok, hint="ORG")  # a source: an outlet or agency
+            sp = self._resolver.entity_for_name(tok, hint="ORG")  # a source: an outlet or agency
         else:
             sp = self._resolver.resolve(tok, tok.idx)
         return sp.key if sp is not None and sp.key else ""

@@ -188,7 +188,7 @@ class SpeakerResolver:
                 return self._from_mention(m)
             if m is None and t.pos_ == "PROPN" and tok.pos_ == "NOUN":
                 hint = "ORG" if tok.lemma_.lower() in _ORG_NOUNS else "PERSON" if tok.lemma_.lower() in _PERSON_NOUNS else None
-                found = self._new_entity(t, hint)
+                found = self.entity_for_name(t, hint)
                 if found.key:
                     self.index.nouns.append((tok.lemma_.lower(), found.key, tok.idx))
                 return found
@@ -202,7 +202,7 @@ class SpeakerResolver:
             if m is not None and self.index.clusters[m.key].type == "PERSON" and i >= tok.i:
                 return self._from_mention(m)
         if tok.pos_ == "PROPN" and tok.text[:1].isupper():
-            return self._new_entity(tok)
+            return self.entity_for_name(tok)
         if lo > 0 and self.doc[lo - 1].lower_ == "the" and self.doc[lo - 1].head.i in (tok.i, tok.head.i):
             lo -= 1
         if self.doc[lo].lower_ == "the" and (tok.lemma_.lower() in _PERSON_NOUNS or re.search(r"\d+-year-old$", tok.text)
@@ -327,7 +327,7 @@ class SpeakerResolver:
             any_org = any_org or c.key
         return fallback or any_org
 
-    def _new_entity(self, tok: Token, hint: str | None = None) -> ResolvedSpeaker:
+    def entity_for_name(self, tok: Token, hint: str | None = None) -> ResolvedSpeaker:
         lo = tok.i
         while lo > 0 and self.doc[lo - 1].dep_ == "compound" and self.doc[lo - 1].pos_ == "PROPN" and self.doc[lo - 1].head.i >= tok.i - 3:
             lo -= 1
