@@ -2,7 +2,7 @@
 # One-shot job in the Elasticsearch image (docker-compose.yml service `es-certs`): creates a private CA and
 # a TLS certificate for the `elasticsearch` service, once, on the es-certs volume, and publishes the CA
 # certificate (only) on the es-ca volume for clients. Re-running is a no-op;
-# delete the volume to rotate (docs/deploy.md). Extra DNS names for the certificate: ES_CERT_EXTRA_DNS
+# delete the volume to rotate (README, "Deploy with Docker Compose"). Extra DNS names for the certificate: ES_CERT_EXTRA_DNS
 # (comma-separated), e.g. the host name clients outside Docker use.
 set -euo pipefail
 es_home="${ES_HOME:-/usr/share/elasticsearch}"
