@@ -220,3 +220,18 @@ def test_dns_rebinding_between_check_and_connect_is_refused(hostile):
     assert result.failure is not None and result.failure.status == Status.REFUSED
     assert "127.0.0.1 is a loopback address" in result.failure.reason
     assert hostile.hits(HOSTILE["ok_article"]) == before
+
+
+def test_bombs_and_huge_bodies_cost_bounded_memory(hostile):
+    """A 128 MB gzip bomb and a 64 MB body stop at the 5 MB cap: peak allocation stays small."""
+    import tracemalloc
+
+    entries = [entry_for_url(hostile.url(HOSTILE[k])) for k in ("gzip_bomb_article", "huge_article")]
+    tracemalloc.start()
+    try:
+        pages = fetch_pages(entries, SETTINGS)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert [p.outcome.status for p in pages] == [Status.TOO_LARGE, Status.TOO_LARGE]
+    assert peak < 4 * SETTINGS.max_bytes, f"peak {peak / 1e6:.1f} MB"
