@@ -108,6 +108,9 @@ class Poller:
             failure = classify_http_status(status, (result.body or b"")[:20000].decode("utf-8", "replace"),
                                            result.retry_after)
             assert failure is not None
+            if state.permanent_url and status in (404, 410):
+                state.permanent_url = None  # the redirect target went away: try the configured URL again
+                return self._failed(feed, state, base, failure, result.retry_after)
             return self._failed(feed, state, base, failure, result.retry_after, gone=status == 410)
         if status >= 300:
             return self._failed(feed, state, base, Outcome.failure(
@@ -118,9 +121,8 @@ class Poller:
                 now: datetime) -> tuple[PollResult, FeedState]:
         body = result.body or b""
         digest = hashlib.sha256(body).hexdigest()
-        state.etag = result.headers.get("etag") or None
-        state.last_modified = result.headers.get("last-modified") or None
         if digest == state.body_hash:
+            self._keep_validators(state, result)
             return self._unchanged(feed, state, base, "unchanged body (same hash despite HTTP 200)")
         known = set(state.recent_hashes)
         parsed = parse_feed(body, feed, url=result.final_url, content_type=result.content_type, now=now,
@@ -141,6 +143,8 @@ class Poller:
         state.remember(k for e in parsed.entries for k in _entry_keys(e))
         total = len(parsed.entries) + parsed.known
         ratio = len(new) / total if total else 0.0
+        # validators only for a document that parsed: a 304 must never stand in for a broken feed
+        self._keep_validators(state, result)
         state.body_hash = digest
         state.hint_interval = parsed.hint_interval
         state.parse_warning = parsed.warning
@@ -158,6 +162,11 @@ class Poller:
             "outcome": Outcome(status=Status.OK, reason=reason, http_status=result.status),
             "new_entries": new, "entries_seen": total, "duplicates": duplicates, "skipped": parsed.skipped,
             "warning": parsed.warning, "next_poll_at": state.next_poll_at}), state
+
+    @staticmethod
+    def _keep_validators(state: FeedState, result: HttpResult) -> None:
+        state.etag = result.headers.get("etag") or None
+        state.last_modified = result.headers.get("last-modified") or None
 
     def _succeeded(self, state: FeedState, status: Status, reason: str, http_status: int | None) -> None:
         now = self.now()

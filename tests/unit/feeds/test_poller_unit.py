@@ -40,7 +40,7 @@ class Site:
         self.requests.append(request)
         route = self.routes.get(request.url.path)
         if route is None:
-            return R(404)
+            route = R(404)
         if callable(route):
             route = route(request)
         status, content, headers = route
@@ -204,3 +204,34 @@ def test_a_feed_url_change_resets_validators():
     assert r.outcome.status == Status.OK
     assert "if-none-match" not in site.requests[0].headers
     assert store.get("f").url == FEED.url and not store.get("f").disabled
+
+
+def test_a_broken_feed_keeps_failing_instead_of_hiding_behind_304():
+    site = Site()
+    bomb = b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaa">]><rss version="2.0"><channel><title>&a;</title></channel></rss>'
+
+    def feed(request):
+        if request.headers.get("if-none-match") == '"b1"':
+            return R(304)
+        return R(200, content=bomb, headers={"ETag": '"b1"'})
+
+    site.routes["/feed.xml"] = feed
+    store = InMemoryFeedStateStore()
+    results = [poll(site, [FEED], store)[0] for _ in range(3)]
+    assert [r.outcome.status for r in results] == [Status.PARSE_ERROR] * 3
+    assert "if-none-match" not in site.requests[-1].headers
+    assert store.get("f").disabled
+
+
+def test_a_vanished_redirect_target_sends_us_back_to_the_configured_url():
+    site = Site()
+    site.routes["/feed.xml"] = R(301, headers={"Location": "/new.xml"})
+    site.routes["/new.xml"] = R(200, content=_rss("a"))
+    store = InMemoryFeedStateStore()
+    poll(site, [FEED], store)
+    del site.routes["/new.xml"]
+    site.routes["/feed.xml"] = R(200, content=_rss("a", "b"))
+    [gone] = poll(site, [FEED], store)
+    assert gone.outcome.status == Status.HTTP_ERROR and store.get("f").permanent_url is None
+    [back] = poll(site, [FEED], store)
+    assert back.outcome.status == Status.OK and [e.url for e in back.new_entries] == ["https://news.example/b"]
