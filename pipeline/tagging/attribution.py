@@ -38,6 +38,7 @@ class Draft:
     speaker: ResolvedSpeaker | None = None
     links: list[tuple[str, str]] = field(default_factory=list)  # (cluster key, relation)
     verb_phrase: bool = False  # "accused X of Y": the claim is the verb phrase, not the sentence's content
+    cached: tuple | None = None  # (tokens, types, about, certainty) already computed for an assertion
 
 
 @dataclass

@@ -112,8 +112,7 @@ def get_tagger() -> Tagger:
 
 
 def _tokens(doc: Doc, start: int, end: int) -> list:
-    span = doc.char_span(start, end, alignment_mode="expand")
-    return list(span) if span is not None else []
+    return info(doc).tokens_in(start, end)
 
 
 def _about(index: EntityIndex, tokens: list) -> list[str]:
@@ -160,10 +159,11 @@ def _assertions(doc: Doc, drafts: list[Draft], index: EntityIndex) -> list[Draft
         if not FACTUAL_TYPES.intersection(types) and "quantity" not in types:
             continue
         about = _about(index, toks)
+        certainty = certainty_of_tokens(toks, text[s:e])
         score = checkworthiness(text=text[s:e], types=types, about=about, kind="assertion",
-                                has_named_speaker=False, certainty=certainty_of_tokens(toks, text[s:e]).level)
+                                has_named_speaker=False, certainty=certainty.level)
         if score >= ASSERTION_MIN_SCORE:
-            out.append(Draft(s, e, "assertion"))
+            out.append(Draft(s, e, "assertion", cached=(toks, types, about, certainty)))
     return out
 
 
@@ -203,10 +203,13 @@ def _chains(attributor: Attributor, drafts: list[Draft]) -> dict[int, list[tuple
 def _claim(doc: Doc, d: Draft, index: EntityIndex, chain: list[tuple[str, str]]) -> Claim:
     text = info(doc).text
     claim_text = text[d.start:d.end]
-    toks = _tokens(doc, d.start, d.end)
-    types = claim_types(toks)
-    about = _about(index, toks)
-    certainty = certainty_of_tokens(toks, claim_text)
+    if d.cached is not None:
+        toks, types, about, certainty = d.cached
+    else:
+        toks = _tokens(doc, d.start, d.end)
+        types = claim_types(toks)
+        about = _about(index, toks)
+        certainty = certainty_of_tokens(toks, claim_text)
     if d.cue is not None and d.cue.lemma_.lower() in _HEDGING_CUES:
         certainty = certainty_of_tokens([d.cue, *toks], claim_text)
     speaker = None
