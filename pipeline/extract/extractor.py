@@ -109,17 +109,49 @@ def _run_trafilatura(html: str, url: str | None, now: datetime) -> tuple[Any, st
         if len(broad) > len(text):
             text = broad
         doc = doc if doc is not None else broad_doc
-    return doc, _drop_title_line(text, getattr(doc, "title", None))
+    return doc, tidy_text(text, getattr(doc, "title", None))
 
 
-def _drop_title_line(text: str, title: str | None) -> str:
-    """The headline is metadata, not body text: drop it when the text starts with it."""
-    if not title or not text:
-        return text
-    first, _, rest = text.partition("\n")
-    if _norm(first) == _norm(title) and rest.strip():
-        return rest.lstrip("\n")
-    return text
+_BOILERPLATE_TAIL = re.compile(
+    r"^(\d+\s+)?comments?$|^(you may also like|related( articles| stories| posts)?|read more|more from)\b.{0,40}$"
+    r"|^(like this (story|article)|share (this|it)|follow (us|.{0,60} on (twitter|facebook|instagram)))\b"
+    r"|\bsubscrib\w* to (our|the)\b.{0,60}newsletter|\bnewsletters?\b.{0,40}\binbox\b|\binbox\b.{0,60}newsletter"
+    r"|^(copyright|©|\(c\))|all rights reserved|^filed under:|^tags?:",
+    re.IGNORECASE,
+)
+TAIL_LINE_MAX = 160
+HEADLINE_LINE_MAX = 160
+
+
+def _tokens(value: str) -> set[str]:
+    return set(re.findall(r"\w+", value.lower()))
+
+
+def _is_headline_variant(line: str, title: str) -> bool:
+    """A short line made mostly of the headline's words (a second headline, a kicker)."""
+    words, title_words = _tokens(line), _tokens(title)
+    if not words or not title_words or len(line) > HEADLINE_LINE_MAX:
+        return False
+    return len(words & title_words) >= 0.7 * len(words)
+
+
+def tidy_text(text: str, title: str | None) -> str:
+    """Metadata-aware cleanup: the headline (or a second headline made of its words) at the top, and
+    share/follow/newsletter/comments/copyright lines at the bottom are not body text.
+    (The standfirst stays: sites often reuse the lede as the description.)"""
+    lines = text.split("\n")
+    for _ in range(2):
+        if len(lines) < 2:
+            break
+        first = lines[0]
+        if title and (_norm(first) == _norm(title) or _is_headline_variant(first, title)):
+            lines = lines[1:]
+        else:
+            break
+    while len(lines) > 1 and len(lines[-1]) <= TAIL_LINE_MAX and (
+            not lines[-1].strip() or _BOILERPLATE_TAIL.search(lines[-1].strip())):
+        lines = lines[:-1]
+    return "\n".join(lines).strip()
 
 
 def _norm(value: str) -> str:

@@ -104,3 +104,23 @@ def test_fetched_page_is_extracted_with_http_status():
     a = extract_article(fetched)
     assert a.outcome.status == Status.OK and a.outcome.http_status == 200
     assert a.canonical_url == "https://coast.example/ok"
+
+
+def test_tidy_text_drops_headlines_and_trailing_boilerplate_only():
+    from pipeline.extract.extractor import tidy_text
+
+    text = "\n".join([
+        "Sweden drops Assange rape investigation",
+        "Julian Assange: Sweden drops rape investigation",
+        "Prosecutors in Sweden said on Tuesday that they had dropped the investigation into Julian Assange.",
+        "The decision ends a nine-year saga.",
+        "Follow The New York Times Opinion section on Facebook, Twitter and Instagram.",
+        "Get the day's top headlines delivered to your inbox by subscribing to our newsletter.",
+        "3 comments",
+    ])
+    assert tidy_text(text, "Sweden drops Assange rape investigation").split("\n") == [
+        "Prosecutors in Sweden said on Tuesday that they had dropped the investigation into Julian Assange.",
+        "The decision ends a nine-year saga.",
+    ]
+    lede = "Sweden drops the Assange investigation, prosecutors said on Tuesday, ending a nine-year saga over claims."
+    assert tidy_text(lede + "\nMore.", "Sweden drops Assange investigation").startswith(lede)  # a lede is not a headline
