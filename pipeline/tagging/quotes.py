@@ -1,4 +1,5 @@
-"""Direct quotations: straight and curly double quotes, including multi-paragraph quotes.
+"""Direct quotations: straight and curly double quotes, British-style ‘single quotes’, «guillemets»,
+including multi-paragraph quotes.
 
 News style opens every paragraph of a long quotation with a quote mark and closes only the last
 one; such a paragraph is quoted to its end and the next one continues it (``continues`` points at
@@ -10,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-OPENERS = {"“": "”\"", "«": "»", "„": "“”\"", '"': '"”'}
+OPENERS = {"“": "”\"", "«": "»", "„": "“”\"", '"': '"”', "‘": "’"}
 _PARA = re.compile(r"[^\n]+")
 _MIN_WORDS = 3
 
@@ -45,12 +46,20 @@ def _scan_paragraph(text: str, pstart: int, pend: int) -> list[tuple[int, int, b
         if closer is None:
             i += 1
             continue
-        if ch == '"':
+        if ch in ('"', "‘"):
             # an opening straight quote starts a word: preceded by start/space/bracket/dash
             prev = text[i - 1] if i > pstart else " "
             if not (prev.isspace() or prev in "([{—–-:;/,"):
                 i += 1
                 continue
+        if ch == "‘":
+            j = _single_closer(text, i + 1, pend)
+            if j == -1:
+                i += 1  # a lone ‘ is not a quotation (single quotes never span paragraphs)
+                continue
+            found.append((i + 1, j, True))
+            i = j + 1
+            continue
         j = min((k for k in (text.find(c, i + 1, pend) for c in closer) if k != -1), default=-1)
         if j == -1:
             found.append((i + 1, pend, False))
@@ -58,6 +67,20 @@ def _scan_paragraph(text: str, pstart: int, pend: int) -> list[tuple[int, int, b
         found.append((i + 1, j, True))
         i = j + 1
     return found
+
+
+def _single_closer(text: str, start: int, end: int) -> int:
+    """British-style ‘quote’: the first ’ not inside a word (so not "don’t"), before any new ‘."""
+    j = start
+    while j < end:
+        ch = text[j]
+        if ch == "‘":
+            return -1
+        if ch == "’" and (j + 1 >= end or not text[j + 1].isalpha()) and j > start and not text[j - 1].isspace():
+            if not (text[j - 1] in "sS" and j + 1 < end and text[j + 1] == " " and j + 2 < end and text[j + 2].islower()):
+                return j  # (a plural possessive, "the teachers’ union", is not a closer)
+        j += 1
+    return -1
 
 
 def find_quotes(text: str) -> list[Quote]:

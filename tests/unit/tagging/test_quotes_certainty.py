@@ -43,3 +43,19 @@ def test_certainty_levels(text, level):
 
 def test_certainty_reports_cues_as_written():
     assert certainty_of("There is no doubt it may fail").cues == ["There is no doubt", "may"]
+
+
+def test_british_single_quotes_but_not_apostrophes():
+    text = ("‘We will not back down,’ the union leader said. It’s the teachers’ union that called "
+            "the offer ‘an insult to every nurse’. “She called it ‘a disgrace’ on air,” he said.")
+    assert _texts(text) == [
+        ("We will not back down", False),
+        ("an insult to every nurse", False),
+        ("She called it ‘a disgrace’ on air", False),
+    ]
+
+
+def test_british_quote_attribution(tagger):
+    r = tagger.tag("‘The ward will close in March,’ said health minister Clara Voss.")
+    c = next(c for c in r.claims if "ward will close" in c.text)
+    assert c.kind == "direct_quote" and c.speaker.entity_id == "person:clara-voss"
