@@ -19,6 +19,7 @@ import sys
 import time
 import warnings
 from collections import Counter
+from contextlib import ExitStack
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -33,6 +34,10 @@ def main() -> int:
     ap.add_argument("--concurrency", type=int, default=4)
     ap.add_argument("--latency", type=float, default=0.0,
                     help="simulated server round trip in ms added to every response (default 0: loopback)")
+    ap.add_argument("--hosts", type=int, default=1,
+                    help="spread the feeds over this many simulator processes (distinct host:port, like publishers)")
+    ap.add_argument("--per-host", type=int, default=0,
+                    help="per-host concurrency (default: --concurrency divided by --hosts)")
     ap.add_argument("--rounds", type=int, default=3, help="timed poller cycles (median reported)")
     args = ap.parse_args()
     warnings.filterwarnings("ignore")
@@ -45,14 +50,25 @@ def main() -> int:
     from simulator.process import SimulatorProcess
 
     settings = load_settings({}, allow_private_addresses=True, allowed_private_networks="127.0.0.0/8",
-                             per_host_delay=0.0, per_host_concurrency=args.concurrency,
+                             per_host_delay=0.0,
+                             per_host_concurrency=args.per_host or max(1, args.concurrency // args.hosts),
                              global_concurrency=args.concurrency)
     print(f"poller settings: global_concurrency={settings.global_concurrency} "
           f"per_host_concurrency={settings.per_host_concurrency} per_host_delay={settings.per_host_delay}")
     print(f"simulated latency: {args.latency:g} ms per response")
-    with SimulatorProcess(latency=args.latency / 1000) as sim:
-        urls = sim.add_synthetic_feeds(args.feeds, items_per_feed=args.items)
-        feeds = [FeedConfig(id=f"syn-{i:04d}", name=f"Synthetic {i}", url=u) for i, u in enumerate(urls)]
+    print(f"simulator processes (hosts): {args.hosts}")
+    with ExitStack() as stack:
+        sims = [stack.enter_context(SimulatorProcess(latency=args.latency / 1000)) for _ in range(args.hosts)]
+        owner = {}
+        urls: list[str] = []
+        per = -(-args.feeds // args.hosts)
+        for h, sim in enumerate(sims):
+            count = min(per, args.feeds - h * per)
+            host_urls = sim.add_synthetic_feeds(count, items_per_feed=args.items, prefix=f"h{h}")
+            urls += host_urls
+            owner.update({f"h{h}-{i:04d}": sim for i in range(count)})
+        ids = list(owner)
+        feeds = [FeedConfig(id=fid, name=f"Synthetic {fid}", url=u) for fid, u in zip(ids, urls, strict=True)]
         store = InMemoryFeedStateStore()
 
         started = time.perf_counter()
@@ -65,10 +81,10 @@ def main() -> int:
         step = max(1, round(1 / args.changed)) if args.changed > 0 else 0
         timings = []
         for rnd in range(args.rounds):
-            changed = [f"syn-{i:04d}" for i in range(rnd % max(1, step), args.feeds, step)] if step else []
+            changed = ids[rnd % max(1, step)::step] if step else []
             for feed_id in changed:
-                sim.add_article(feed_id, f"Fresh item {rnd} for {feed_id}",
-                                link=sim.url(f"/articles/{feed_id}-fresh-{rnd}.html"))
+                owner[feed_id].add_article(feed_id, f"Fresh item {rnd} for {feed_id}",
+                                           link=owner[feed_id].url(f"/articles/{feed_id}-fresh-{rnd}.html"))
             started = time.perf_counter()
             results = poll_feeds(feeds, store, settings)
             timings.append(time.perf_counter() - started)
