@@ -16,7 +16,7 @@ from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span, Token
 
-from pipeline.tagging import aliases
+from pipeline.tagging import aliases, entity_rules, gazetteer
 from pipeline.tagging.docinfo import info
 from pipeline.tagging.lexicon import (
     COMMON_ACRONYMS,
@@ -106,10 +106,11 @@ def build_matcher(nlp: Language) -> PhraseMatcher:
     names = {n for n in aliases.get_table().surface_names() if n[:1].isupper() and len(n) > 1}
     names |= {n.upper() for n in names if len(n) > 3}  # datelines: "NEW DELHI:", "VIENNA —"
     matcher.add("ALIAS", [make(n) for n in sorted(names)])
+    matcher.add("GAZETTEER", [make(n) for n in sorted(set(gazetteer.names()) - names) if n[:1].isupper()])
     return matcher
 
 
-def _clean(doc: Doc, span: Span, label: str) -> list[EMention]:
+def _clean(doc: Doc, span: Span, label: str, max_len: int = 8) -> list[EMention]:
     start, end = span.start, span.end
     # "Punjab’s Bhatinda" -> "Punjab" + "Bhatinda"; "’s Hoa Lo" -> "Hoa Lo"
     for i in range(start, end):
@@ -119,11 +120,11 @@ def _clean(doc: Doc, span: Span, label: str) -> list[EMention]:
             left = _clean_one(doc, start, i, label)
             right = _clean_one(doc, i + 1, end, label)
             return [m for m in (left, right) if m is not None]
-    m = _clean_one(doc, start, end, label)
+    m = _clean_one(doc, start, end, label, max_len)
     return [m] if m is not None else []
 
 
-def _clean_one(doc: Doc, start: int, end: int, label: str) -> EMention | None:
+def _clean_one(doc: Doc, start: int, end: int, label: str, max_len: int = 8) -> EMention | None:
     if label == "PERSON":
         start = _extend_given_names(doc, start, end)
     while start < end and (doc[start].lower_ in _LEADING_DETS or doc[start].is_punct or doc[start].is_space):
@@ -173,7 +174,7 @@ def _clean_one(doc: Doc, start: int, end: int, label: str) -> EMention | None:
         tok = doc[start]
         if tok.pos_ in _NOT_NAME_POS or (tok.pos_ == "NOUN" and info(doc).sent(start).start == start):
             return None
-    if end - start > 8:
+    if end - start > max_len:
         return None
     if surface.isupper() and len(surface) > 3 and _is_dateline(doc, start, end):
         label = "GPE"
@@ -182,7 +183,8 @@ def _clean_one(doc: Doc, start: int, end: int, label: str) -> EMention | None:
         if (root.dep_ == "compound" and root.head.i >= end and root.head.lemma_.lower() in _PLACE_NOUNS) or (
             root.dep_ == "pobj" and root.head.lower_ == "of" and root.head.head.lemma_.lower() in _PLACE_NOUNS
             and root.head.head.i < start
-        ) or any(c.dep_ == "appos" and c.lemma_.lower() in _PLACE_NOUNS for c in root.children):
+        ) or any(c.dep_ == "appos" and (c.lemma_.lower() in _PLACE_NOUNS or any(
+            g.dep_ == "compound" and g.lemma_.lower() in _PLACE_NOUNS for g in c.children)) for c in root.children):
             label = "GPE"  # "Pangram area", "the province of Logar", "Addison, a village near Ithaca"
     if label == "PERSON" and not known:
         root = doc[start:end].root
@@ -190,7 +192,10 @@ def _clean_one(doc: Doc, start: int, end: int, label: str) -> EMention | None:
             label = "LOC"  # "atop Mauna Kea": a place
         elif start > 0 and doc[start - 1].lower_ == "the" and doc[start - 1].head.i in range(start, end):
             label = "ORG"  # "the Argus Leader": people do not take an article
-    return EMention(cstart, cend, surface, label, start, end)
+    new_label = entity_rules.retype(doc, start, end, label, surface, known)
+    if new_label is None:
+        return None
+    return EMention(cstart, cend, surface, new_label, start, end)
 
 
 def _extend_given_names(doc: Doc, start: int, end: int) -> int:
@@ -251,23 +256,38 @@ def _is_actor(doc: Doc, m: EMention) -> bool:
 
 
 def collect_mentions(doc: Doc, matcher: PhraseMatcher | None) -> list[EMention]:
-    spans: list[tuple[Span, str]] = [(e, e.label_) for e in doc.ents if e.label_ in ENTITY_LABELS]
+    ruled = entity_rules.rule_spans(doc)
     taken = [False] * len(doc)
+    for s, e, _ in ruled:
+        for i in range(s, e):
+            taken[i] = True
+    spans: list[tuple[Span, str]] = [(e, e.label_) for e in doc.ents if e.label_ in ENTITY_LABELS and not any(taken[e.start:e.end])]
     for span, _ in spans:
         for i in range(span.start, span.end):
             taken[i] = True
     if matcher is not None:
-        for _, s, e in sorted(matcher(doc), key=lambda m: (m[1], -(m[2] - m[1]))):
+        gaz_id = doc.vocab.strings["GAZETTEER"]
+        for match_id, s, e in sorted(matcher(doc), key=lambda m: (m[1], -(m[2] - m[1]))):
             if any(taken[s:e]):
                 continue
             span = doc[s:e]
-            entry = aliases.get_table().lookup(span.text)
-            if entry is None:
-                continue
-            spans.append((span, entry.type))
+            if match_id == gaz_id:
+                if s > 0 and doc[s - 1].ent_iob_ != "O" and not doc[s - 1].is_punct:
+                    continue  # "NBC Latino": the end of a name NER cut short
+                type_ = gazetteer.place_type(span.text)
+                if type_ is None or (e - s == 1 and span[0].pos_ != "PROPN" and not (type_ == "NORP" and span[0].pos_ == "ADJ")):
+                    continue
+            else:
+                entry = aliases.get_table().lookup(span.text)
+                if entry is None:
+                    continue
+                type_ = entry.type
+            spans.append((span, type_))
             for i in range(s, e):
                 taken[i] = True
-    mentions = [m for s, label in spans for m in _clean(doc, s, label)]
+    mentions = [m for s, e, label in ruled for m in _clean(doc, doc[s:e], label, max_len=14)]
+    mentions += [m for s, label in spans for m in _clean(doc, s, label)]
+    mentions = _drop_common_nouns(doc, mentions)
     mentions.sort(key=lambda m: m.start)
     deduped: list[EMention] = []
     for m in mentions:
@@ -275,6 +295,24 @@ def collect_mentions(doc: Doc, matcher: PhraseMatcher | None) -> list[EMention]:
             continue
         deduped.append(m)
     return deduped
+
+
+def _drop_common_nouns(doc: Doc, mentions: list[EMention]) -> list[EMention]:
+    """A one-word name the same article also uses as a lowercase common noun ("Meth. We're on it."
+    beside "the meth epidemic") is that noun capitalised, not a name, unless a table knows it or a
+    longer name contains it."""
+    nouns = {t.lower_ for t in info(doc).tokens if t.pos_ == "NOUN" and t.is_lower}
+    if not nouns:
+        return mentions
+    words_in_names = {w.lower() for m in mentions if " " in m.text for w in m.text.split()}
+    kept = []
+    for m in mentions:
+        low = m.text.lower()
+        if (" " not in m.text and low in nouns and low not in words_in_names and not m.text.isupper()
+                and aliases.canonical_id(m.text) is None and gazetteer.place_type(m.text) is None):
+            continue
+        kept.append(m)
+    return kept
 
 
 def _role_words_before(doc: Doc, tok_start: int, limit: int = 6) -> tuple[list[Token], bool]:
