@@ -19,6 +19,7 @@ from pipeline.feeds.catalog import FeedConfig
 from pipeline.feeds.parse import parse_feed
 from pipeline.feeds.schedule import failure_backoff, initial_interval, next_interval
 from pipeline.feeds.state import FeedState, FeedStateStore
+from pipeline.fetch import aio
 from pipeline.fetch.classify import classify_http_status
 from pipeline.fetch.http import HttpClient, HttpResult
 from pipeline.outcomes import Outcome, Status
@@ -252,4 +253,4 @@ def _dedupe_across_feeds(results: list[PollResult]) -> list[PollResult]:
 
 def poll_feeds(feeds: Sequence[FeedConfig], store: FeedStateStore, settings: Settings) -> list[PollResult]:
     """Poll the given feeds once (sync wrapper); one PollResult per feed, in order. Saves state."""
-    return asyncio.run(poll_feeds_async(feeds, store, settings))
+    return aio.run(poll_feeds_async(feeds, store, settings))

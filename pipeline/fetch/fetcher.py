@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from pipeline.config import Settings
+from pipeline.fetch import aio
 from pipeline.fetch.charset import decode_body
 from pipeline.fetch.classify import classify_http_status
 from pipeline.fetch.http import HttpClient
@@ -85,4 +86,4 @@ async def _safe_fetch(http: HttpClient, entry: FeedEntry) -> FetchedPage:
 
 def fetch_pages(entries: Sequence[FeedEntry], settings: Settings) -> list[FetchedPage]:
     """Fetch article pages politely (sync wrapper); one FetchedPage per entry, in order."""
-    return asyncio.run(fetch_pages_async(entries, settings))
+    return aio.run(fetch_pages_async(entries, settings))

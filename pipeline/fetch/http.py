@@ -19,6 +19,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from pipeline.config import Settings
+from pipeline.fetch.aio import AsyncioBackend
 from pipeline.fetch.decode import BoundedDecoder, DecodeError, TooLarge
 from pipeline.fetch.guard import (
     AddressPolicy,
@@ -107,7 +108,7 @@ class HttpClient:
             )
             pool = getattr(transport, "_pool", None)
             if pool is not None and hasattr(pool, "_network_backend"):
-                pool._network_backend = GuardedBackend(pool._network_backend, self.policy, self.resolver)
+                pool._network_backend = GuardedBackend(AsyncioBackend(), self.policy, self.resolver)
         headers = {"User-Agent": user_agent(settings), "Accept-Encoding": "gzip, deflate, br"}
         if "@" in settings.contact:
             headers["From"] = settings.contact
