@@ -1,0 +1,104 @@
+"""Spread a CPU-bound step over the machine's cores: the items are cut into slices, forked children
+take all but the first, the caller takes the first, and the results come back in slice order.
+
+Forking (not spawning) is what makes this cheap per chunk: a child inherits the loaded spaCy model
+and the pages, so only the results cross a pipe. Where forking is unavailable (no `fork`, or a
+daemonic worker process) or a chunk is too small to pay for it, everything runs in the caller. A
+child that dies without an answer costs time, not items: the caller redoes its slice.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def plan_processes(n_items: int, wanted: int, min_per_process: int) -> int:
+    """How many processes to use: `wanted` (0 = one per available core), no more than the items
+    give each at least `min_per_process`, and at least one."""
+    wanted = wanted if wanted > 0 else available_cores()
+    return max(1, min(wanted, n_items // max(1, min_per_process)))
+
+
+def _can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
+
+
+def slices(items: Sequence[T], n: int) -> list[Sequence[T]]:
+    """`n` contiguous slices whose sizes differ by at most one."""
+    size, extra = divmod(len(items), n)
+    out, start = [], 0
+    for i in range(n):
+        end = start + size + (1 if i < extra else 0)
+        out.append(items[start:end])
+        start = end
+    return out
+
+
+def _child(fn: Callable[[Sequence[Any]], Any], part: Sequence[Any], conn: Any) -> None:
+    try:
+        conn.send(("ok", fn(part)))
+    except BaseException as exc:  # the parent decides what a failed slice means
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
+def map_slices(fn: Callable[[Sequence[T]], R], items: Sequence[T], processes: int) -> list[R]:
+    """[fn(slice) for each of `processes` slices of `items`], the slices after the first in forked
+    children. With one process (or no fork), a single call fn(items)."""
+    if processes <= 1 or len(items) < 2 or not _can_fork():
+        return [fn(items)]
+    parts = slices(items, min(processes, len(items)))
+    ctx = multiprocessing.get_context("fork")
+    children = []
+    for part in parts[1:]:
+        receiver, sender = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_child, args=(fn, part, sender), daemon=True)
+        try:
+            proc.start()
+        except (OSError, AssertionError) as exc:  # out of processes, or not allowed to have children
+            log.warning("could not fork a worker (%s); running its slice here", exc)
+            proc = None
+        sender.close()
+        children.append((proc, receiver, part))
+    try:
+        results = [fn(parts[0])]
+    except BaseException:
+        for proc, receiver, _ in children:  # the caller's slice failed: no one will read theirs
+            if proc is not None:
+                proc.terminate()
+                proc.join()
+            receiver.close()
+        raise
+    for proc, receiver, part in children:
+        answer: tuple[str, Any] | None = None
+        if proc is not None:
+            try:
+                answer = receiver.recv()
+            except (EOFError, OSError):
+                answer = None
+            proc.join()
+        receiver.close()
+        if answer is not None and answer[0] == "ok":
+            results.append(answer[1])
+            continue
+        reason = answer[1] if answer is not None else f"worker ended without an answer (exit code {proc and proc.exitcode})"
+        log.warning("a worker failed on %d items (%s); redoing them here", len(part), reason)
+        results.append(fn(part))
+    return results
