@@ -156,3 +156,38 @@ def test_summary_totals_and_last_line(spool):
     assert spool.read_json(RUNS, "r")["articles_indexed"] == 3
     assert spool.keys(RUNS) == ["r"]  # the per-shard poll manifests are cleaned up
     assert ingest.summary_line(summary) == "summary: articles_indexed=3 claims=10 entities=7 failures=2"
+
+
+def test_tag_entries_in_two_processes_gives_the_serial_lines(monkeypatch):
+    import os
+
+    import pipeline.extract.extractor as extractor
+    import pipeline.fetch.fetcher as fetcher
+    entries = [_entry(n) for n in range(20)]
+
+    def fake_fetch(es, settings):
+        return [FetchedPage(entry=e, final_url=e.url, body="<html>",
+                            outcome=Outcome.failure(Status.TIMEOUT, "slow") if n % 5 == 0 else Outcome.success())
+                for n, e in enumerate(entries)]
+
+    def fake_extract(page):
+        return Article(article_id=page.entry.article_id, url=page.entry.url, canonical_url=page.entry.url,
+                       outcome=Outcome.success(), text=f"{page.entry.article_id} {os.getpid()}")
+
+    def fake_tag(articles, settings):
+        return [TaggedArticle(article=a, tags=TagResult(tagger=Tagger(version="t"))) for a in articles]
+
+    monkeypatch.setattr(fetcher, "fetch_pages", fake_fetch)
+    monkeypatch.setattr(extractor, "extract_article", fake_extract)
+    monkeypatch.setattr(ingest, "tag_articles", fake_tag)
+    monkeypatch.setattr(ingest, "preload_tagger", lambda: None)
+
+    serial = ingest.tag_entries(entries, load_settings({}, ingest_processes=1), run_id="r")
+    forked = ingest.tag_entries(entries, load_settings({}, ingest_processes=2), run_id="r")
+    ids = [(x["kind"], x["data"].get("article", x["data"]).get("article_id")) for x in forked]
+    assert ids == [(x["kind"], x["data"].get("article", x["data"]).get("article_id")) for x in serial]
+    assert [k for k, _ in ids] == ["article"] * 16 + ["event"] * 4
+    def pids(lines):
+        return {x["data"]["article"]["text"].split()[1] for x in lines if x["kind"] == "article"}
+
+    assert pids(serial) == {str(os.getpid())} and len(pids(forked)) == 2
