@@ -30,6 +30,7 @@ def entity_id(type_: str, name: str) -> str:
     return f"{type_.lower()}:{slugify(name)}"
 
 
+@functools.lru_cache(maxsize=65536)
 def normalize_key(name: str) -> str:
     """Lookup key: case, dots, hyphens, quotes, a leading "the" and a trailing possessive ignored."""
     text = unicodedata.normalize("NFKC", name).replace("’", "'").replace("‘", "'").strip()
