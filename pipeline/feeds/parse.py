@@ -138,7 +138,9 @@ def parse_feed(body: bytes, feed: FeedConfig, *, url: str | None = None, content
         body, known = drop_known_items(body, known_url_hash)
     headers = {"content-location": url or feed.url, "content-type": content_type or "application/xml"}
     try:
-        d = feedparser.parse(body, response_headers=headers, sanitize_html=False)
+        # markup inside titles and summaries is reduced to text below, so rewriting relative links
+        # inside it (feedparser's default, an HTML parse per field) would be wasted work
+        d = feedparser.parse(body, response_headers=headers, sanitize_html=False, resolve_relative_uris=False)
     except Exception as exc:  # feedparser is meant not to raise; if it does, the feed is unparseable
         return ParsedFeed(failure=Outcome.failure(Status.PARSE_ERROR, f"feedparser crashed: {exc}"))
     warning = None

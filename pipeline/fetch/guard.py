@@ -9,6 +9,7 @@ and `GuardedBackend` re-checks the address actually connected to (no DNS-rebindi
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import socket
 import time
@@ -147,13 +148,22 @@ async def check_url(url: str, policy: AddressPolicy, resolver: Resolver = system
         if not addresses:
             raise ResolutionFailed(f"cannot resolve {host}: no addresses")
     for addr in addresses:
-        ip = _literal(addr.split("%")[0])
-        if ip is None:
+        parsed, reason = _verdict(policy, addr)
+        if not parsed:
             return f"{host} resolved to an unparseable address {addr!r}"
-        reason = policy.refusal(ip)
         if reason:
             return f"host {host}: {reason}" if literal is None else reason
     return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _verdict(policy: AddressPolicy, addr: str) -> tuple[bool, str | None]:
+    """(parseable, refusal reason) for one address: a pure function of the two, so it is computed
+    once per address instead of once per request (every hop is still checked)."""
+    ip = _literal(addr.split("%")[0])
+    if ip is None:
+        return False, None
+    return True, policy.refusal(ip)
 
 
 class GuardedBackend(httpcore.AsyncNetworkBackend):
