@@ -110,25 +110,29 @@ def build_matcher(nlp: Language) -> PhraseMatcher:
     return matcher
 
 
-def _clean(doc: Doc, span: Span, label: str, max_len: int = 8) -> list[EMention]:
+def _clean(doc: Doc, span: Span, label: str, ruled: bool = False) -> list[EMention]:
     start, end = span.start, span.end
     # "Punjab’s Bhatinda" -> "Punjab" + "Bhatinda"; "’s Hoa Lo" -> "Hoa Lo"
     for i in range(start, end):
         if (doc[i].tag_ == "POS" or doc[i].lower_ in ("'s", "’s")) and (
             label != "ORG" or i == start or aliases.canonical_id(doc[start:i].text) is not None
         ):
-            left = _clean_one(doc, start, i, label)
-            right = _clean_one(doc, i + 1, end, label)
+            left = _clean_one(doc, start, i, label, ruled)
+            right = _clean_one(doc, i + 1, end, label, ruled)
             return [m for m in (left, right) if m is not None]
-    m = _clean_one(doc, start, end, label, max_len)
+    m = _clean_one(doc, start, end, label, ruled)
     return [m] if m is not None else []
 
 
-def _clean_one(doc: Doc, start: int, end: int, label: str, max_len: int = 8) -> EMention | None:
+def _clean_one(doc: Doc, start: int, end: int, label: str, ruled: bool = False) -> EMention | None:
     if label == "PERSON":
         start = _extend_given_names(doc, start, end)
     while start < end and (doc[start].lower_ in _LEADING_DETS or doc[start].is_punct or doc[start].is_space):
         start += 1
+    for i in range(start, end):
+        if doc[i].text == "(" and not any(doc[j].text == ")" for j in range(i + 1, end)):
+            end = i  # "Ministry of Trade (MOTIE": an unclosed bracket ends the name
+            break
     while end > start and (doc[end - 1].tag_ == "POS" or doc[end - 1].is_punct or doc[end - 1].is_space
                            or doc[end - 1].lower_ in ("'s", "’s") or doc[end - 1].text.islower()):
         end -= 1
@@ -170,11 +174,11 @@ def _clean_one(doc: Doc, start: int, end: int, label: str, max_len: int = 8) -> 
         return None  # "a good Samaritan": names do not take an indefinite article
     if surface[0].islower() and not known:
         return None
-    if end - start == 1 and not known and not surface.isupper():
+    if end - start == 1 and not known and not surface.isupper() and not ruled:
         tok = doc[start]
         if tok.pos_ in _NOT_NAME_POS or (tok.pos_ == "NOUN" and info(doc).sent(start).start == start):
             return None
-    if end - start > max_len:
+    if end - start > (14 if ruled else 8):  # rule-found names ("Office for the ... of New York") run longer
         return None
     if surface.isupper() and len(surface) > 3 and _is_dateline(doc, start, end):
         label = "GPE"
@@ -285,7 +289,7 @@ def collect_mentions(doc: Doc, matcher: PhraseMatcher | None) -> list[EMention]:
             spans.append((span, type_))
             for i in range(s, e):
                 taken[i] = True
-    mentions = [m for s, e, label in ruled for m in _clean(doc, doc[s:e], label, max_len=14)]
+    mentions = [m for s, e, label in ruled for m in _clean(doc, doc[s:e], label, ruled=True)]
     mentions += [m for s, label in spans for m in _clean(doc, s, label)]
     mentions = _drop_common_nouns(doc, mentions)
     mentions.sort(key=lambda m: m.start)
