@@ -139,3 +139,15 @@ def test_admin_noun_makes_a_district_a_gpe(tagger):
     text = "Lam Ka-ho, the commander of Kowloon East district, said officers were attacked with bricks."
     types = _types(tagger.tag(text))
     assert types.get("Kowloon East") == "GPE"
+
+
+def test_sentence_initial_domain_name_is_kept(tagger):
+    text = "RiverTown.Net - Verified video shows police firing at protesters in the square, witnesses said."
+    types = _types(tagger.tag(text))
+    assert types.get("RiverTown.Net") == "ORG"
+
+
+def test_unclosed_bracket_ends_a_name(tagger):
+    text = "Qualified teams\n\nCzech Republic (Group A: tenth appearance\nWales (Group E: fourth appearance"
+    names = {e.name for e in tagger.tag(text).entities}
+    assert not any("(" in n for n in names)
