@@ -29,7 +29,7 @@ from pipeline.tagging.speakers import SpeakerResolver
 
 logger = logging.getLogger(__name__)
 
-TAGGER_VERSION = "1.0.0"
+TAGGER_VERSION = "1.1.0"
 ASSERTION_MIN_WORDS = 6
 ASSERTION_MIN_SCORE = 0.2
 MAX_CHARS = 200_000
