@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -64,6 +65,19 @@ class SimulatorProcess:
 
     def url(self, path: str) -> str:
         return self.base_url + (path if path.startswith("/") else "/" + path)
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid
+
+    def cpu_seconds(self) -> float | None:
+        """User + system CPU time the simulator process has used so far (Linux; None elsewhere)."""
+        try:
+            with open(f"/proc/{self._proc.pid}/stat", encoding="ascii") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         if self._proc.is_alive():
