@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -59,46 +60,78 @@ def _child(fn: Callable[[Sequence[Any]], Any], part: Sequence[Any], conn: Any) -
         conn.close()
 
 
+class Forked:
+    """Slices running in forked children; `results()` waits for them and returns their results in
+    slice order, redoing here any slice whose child failed or could not be started."""
+
+    def __init__(self, fn: Callable[[Sequence[Any]], Any], parts: list[Sequence[Any]]) -> None:
+        self.fn = fn
+        self.children: list[tuple[Any, Any, Sequence[Any]]] = []
+        ctx = multiprocessing.get_context("fork") if _can_fork() else None
+        if ctx is not None and parts:
+            for stream in (sys.stdout, sys.stderr):  # or a child flushes a copy of what is buffered
+                stream.flush()
+        for part in parts:
+            if ctx is None:
+                self.children.append((None, None, part))
+                continue
+            receiver, sender = ctx.Pipe(duplex=False)
+            proc = ctx.Process(target=_child, args=(fn, part, sender), daemon=True)
+            try:
+                proc.start()
+            except (OSError, AssertionError) as exc:  # out of processes, or not allowed to have children
+                log.warning("could not fork a worker (%s); its slice runs here", exc)
+                proc = None
+            sender.close()
+            self.children.append((proc, receiver, part))
+
+    def results(self) -> list[Any]:
+        out = []
+        for proc, receiver, part in self.children:
+            answer: tuple[str, Any] | None = None
+            if proc is not None:
+                try:
+                    answer = receiver.recv()
+                except (EOFError, OSError):
+                    answer = None
+                proc.join()
+            if receiver is not None:
+                receiver.close()
+            if answer is not None and answer[0] == "ok":
+                out.append(answer[1])
+                continue
+            if proc is not None:
+                reason = answer[1] if answer is not None else f"ended without an answer (exit code {proc.exitcode})"
+                log.warning("a worker failed on %d items (%s); redoing them here", len(part), reason)
+            out.append(self.fn(part))
+        self.children = []
+        return out
+
+    def cancel(self) -> None:
+        for proc, receiver, _ in self.children:
+            if proc is not None:
+                proc.terminate()
+                proc.join()
+            if receiver is not None:
+                receiver.close()
+        self.children = []
+
+
+def fork_slices(fn: Callable[[Sequence[T]], R], parts: list[Sequence[T]]) -> Forked:
+    """Start fn(part) for every part in its own forked child (or, without fork, later, here)."""
+    return Forked(fn, parts)
+
+
 def map_slices(fn: Callable[[Sequence[T]], R], items: Sequence[T], processes: int) -> list[R]:
     """[fn(slice) for each of `processes` slices of `items`], the slices after the first in forked
     children. With one process (or no fork), a single call fn(items)."""
     if processes <= 1 or len(items) < 2 or not _can_fork():
         return [fn(items)]
     parts = slices(items, min(processes, len(items)))
-    ctx = multiprocessing.get_context("fork")
-    children = []
-    for part in parts[1:]:
-        receiver, sender = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_child, args=(fn, part, sender), daemon=True)
-        try:
-            proc.start()
-        except (OSError, AssertionError) as exc:  # out of processes, or not allowed to have children
-            log.warning("could not fork a worker (%s); running its slice here", exc)
-            proc = None
-        sender.close()
-        children.append((proc, receiver, part))
+    forked = fork_slices(fn, parts[1:])
     try:
-        results = [fn(parts[0])]
+        first = fn(parts[0])
     except BaseException:
-        for proc, receiver, _ in children:  # the caller's slice failed: no one will read theirs
-            if proc is not None:
-                proc.terminate()
-                proc.join()
-            receiver.close()
+        forked.cancel()  # the caller's slice failed: no one will read theirs
         raise
-    for proc, receiver, part in children:
-        answer: tuple[str, Any] | None = None
-        if proc is not None:
-            try:
-                answer = receiver.recv()
-            except (EOFError, OSError):
-                answer = None
-            proc.join()
-        receiver.close()
-        if answer is not None and answer[0] == "ok":
-            results.append(answer[1])
-            continue
-        reason = answer[1] if answer is not None else f"worker ended without an answer (exit code {proc and proc.exitcode})"
-        log.warning("a worker failed on %d items (%s); redoing them here", len(part), reason)
-        results.append(fn(part))
-    return results
+    return [first, *forked.results()]

@@ -191,3 +191,89 @@ def test_tag_entries_in_two_processes_gives_the_serial_lines(monkeypatch):
         return {x["data"]["article"]["text"].split()[1] for x in lines if x["kind"] == "article"}
 
     assert pids(serial) == {str(os.getpid())} and len(pids(forked)) == 2
+
+
+@pytest.fixture
+def staged(monkeypatch):
+    """Mocked stages for a chunk of 50 entries (three parts): fetch, extract, tag, and the writer."""
+    import pipeline.extract.extractor as extractor
+    import pipeline.fetch.fetcher as fetcher
+    import pipeline.index.writer as writer
+
+    fetches: list[list[str]] = []
+    fail_fetch_at: list[int] = []
+
+    def fake_fetch(entries, settings):
+        fetches.append([e.article_id for e in entries])
+        if len(fetches) in fail_fetch_at:
+            raise RuntimeError("fetcher broke")
+        return [FetchedPage(entry=e, final_url=e.url, body="<html>", outcome=Outcome.success()) for e in entries]
+
+    def fake_extract(page):
+        return Article(article_id=page.entry.article_id, url=page.entry.url, canonical_url=page.entry.url,
+                       outcome=Outcome.success(), text="Text.")
+
+    monkeypatch.setattr(fetcher, "fetch_pages", fake_fetch)
+    monkeypatch.setattr(extractor, "extract_article", fake_extract)
+    monkeypatch.setattr(ingest, "tag_articles", lambda articles, settings: [
+        TaggedArticle(article=a, tags=TagResult(tagger=Tagger(version="t"))) for a in articles])
+    monkeypatch.setattr(ingest, "preload_tagger", lambda: None)
+    monkeypatch.setattr(writer, "IndexWriter", FakeWriter)
+    monkeypatch.setattr(ingest, "es_client", lambda settings: object())
+    FakeWriter.written, FakeWriter.events, FakeWriter.fail_with = [], [], None
+    return fetches, fail_fetch_at
+
+
+def _chunk_of(spool: Spool, n: int) -> str:
+    spool.write(ENTRIES, "r.s0-c0", [_entry(i) for i in range(n)])
+    return "r.s0-c0"
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_large_chunk_is_pipelined_in_parts_and_each_part_indexed_once(spool, staged, processes):
+    chunk_id = _chunk_of(spool, 50)
+    settings = load_settings({}, ingest_processes=processes)
+    assert ingest.part_keys(chunk_id, 50) == ["r.s0-c0-p0", "r.s0-c0-p1", "r.s0-c0"]
+
+    done = ingest.process_chunk({"chunk_id": chunk_id}, spool, settings)
+    assert done["entries"] == 50 and done["articles"] == 50 and not done["reused"]
+    # parts 0 and 1 were indexed while the next part was tagged; the last waits for the index task
+    assert FakeWriter.written == [f"a{i}" for i in range(34)]
+    assert spool.keys(TAGGED) == [chunk_id] and spool.keys(ENTRIES) == []
+    assert ingest.process_chunk({"chunk_id": chunk_id}, spool, settings)["articles"] == 50  # a retry re-uses
+
+    indexed = ingest.index_chunk({"chunk_id": chunk_id}, spool, settings)
+    assert indexed["articles_indexed"] == 50 and not indexed["missing"]
+    assert sorted(FakeWriter.written) == sorted(f"a{i}" for i in range(50))  # each exactly once
+    assert spool.keys(TAGGED) == [] and spool.keys(RUNS) == []
+
+
+def test_parts_the_cluster_refuses_wait_in_the_spool_for_the_index_task(spool, staged):
+    chunk_id = _chunk_of(spool, 50)
+    FakeWriter.fail_with = ClusterUnavailable("connection refused")
+    done = ingest.process_chunk({"chunk_id": chunk_id}, spool, SETTINGS)
+    assert done["articles"] == 50 and FakeWriter.written == []
+    assert spool.keys(TAGGED) == ["r.s0-c0", "r.s0-c0-p0", "r.s0-c0-p1"] and spool.keys(ENTRIES) == []
+    assert [c["chunk_id"] for c in ingest.plan_chunks([], spool)] == [chunk_id]  # parts belong to their chunk
+
+    with pytest.raises(ClusterUnavailable):
+        ingest.index_chunk({"chunk_id": chunk_id}, spool, SETTINGS)
+    FakeWriter.fail_with = None
+    assert ingest.index_chunk({"chunk_id": chunk_id}, spool, SETTINGS)["articles_indexed"] == 50
+    assert sorted(FakeWriter.written) == sorted(f"a{i}" for i in range(50))
+
+
+def test_a_retried_chunk_resumes_after_the_parts_already_done(spool, staged):
+    fetches, fail_fetch_at = staged
+    chunk_id = _chunk_of(spool, 50)
+    fail_fetch_at.append(3)  # the last part's fetch breaks, after part 0 was indexed
+    with pytest.raises(RuntimeError, match="fetcher broke"):
+        ingest.process_chunk({"chunk_id": chunk_id}, spool, SETTINGS)
+    assert FakeWriter.written == [f"a{i}" for i in range(17)] and spool.keys(ENTRIES) == [chunk_id]
+
+    fail_fetch_at.clear()
+    done = ingest.process_chunk({"chunk_id": chunk_id}, spool, SETTINGS)
+    assert done["articles"] == 50
+    assert fetches[3][0] == "a17"  # the retry starts at part 1
+    assert ingest.index_chunk({"chunk_id": chunk_id}, spool, SETTINGS)["articles_indexed"] == 50
+    assert sorted(FakeWriter.written) == sorted(f"a{i}" for i in range(50))
