@@ -276,8 +276,8 @@ def collect_mentions(doc: Doc, matcher: PhraseMatcher | None) -> list[EMention]:
                 continue
             span = doc[s:e]
             if match_id == gaz_id:
-                if s > 0 and doc[s - 1].ent_iob_ != "O" and not doc[s - 1].is_punct:
-                    continue  # "NBC Latino": the end of a name NER cut short
+                if _inside_longer_name(doc, s, e):
+                    continue  # "NBC Latino", "Sikh Coalition": part of a name NER missed or cut short
                 type_ = gazetteer.place_type(span.text)
                 if type_ is None or (e - s == 1 and span[0].pos_ != "PROPN" and not (type_ == "NORP" and span[0].pos_ == "ADJ")):
                     continue
@@ -299,6 +299,13 @@ def collect_mentions(doc: Doc, matcher: PhraseMatcher | None) -> list[EMention]:
             continue
         deduped.append(m)
     return deduped
+
+
+def _inside_longer_name(doc: Doc, s: int, e: int) -> bool:
+    def name_like(t: Token) -> bool:
+        return t.ent_iob_ != "O" and not t.is_punct or (t.pos_ == "PROPN" and (t.is_title or t.is_upper))
+
+    return (s > 0 and name_like(doc[s - 1])) or (e < len(doc) and name_like(doc[e]))
 
 
 def _drop_common_nouns(doc: Doc, mentions: list[EMention]) -> list[EMention]:

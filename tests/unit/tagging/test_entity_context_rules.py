@@ -151,3 +151,8 @@ def test_unclosed_bracket_ends_a_name(tagger):
     text = "Qualified teams\n\nCzech Republic (Group A: tenth appearance\nWales (Group E: fourth appearance"
     names = {e.name for e in tagger.tag(text).entities}
     assert not any("(" in n for n in names)
+
+
+def test_gazetteer_word_inside_a_longer_name_is_not_matched(tagger):
+    names = {e.name for e in tagger.tag("Follow NBC Latino on Facebook and Instagram for more stories.").entities}
+    assert "Latino" not in names
