@@ -228,7 +228,9 @@ def _is_dateline(doc: Doc, start: int, end: int) -> bool:
 def _strip_honorific(name: str) -> str:
     """"Mr. Pollard" -> "Pollard"; "Superintendent Jennifer McCormick" -> "Jennifer McCormick"."""
     parts = name.split()
-    while len(parts) > 1 and (parts[0].lower() in HONORIFICS or (
+    if len(parts) > 2 and parts[0].lower() in ROLE_HEADS and parts[1] == "of":
+        parts = parts[2:]  # "Founder of Ceres Robotics Inc." -> the organisation
+    while len(parts) > 1 and parts[1][:1].isupper() and (parts[0].lower() in HONORIFICS or (
             len(parts) > 2 and (parts[0].lower() in ROLE_HEADS or parts[0].lower() in ROLE_MODIFIERS))):
         parts = parts[1:]
     return " ".join(parts)

@@ -17,7 +17,7 @@ from spacy.tokens import Doc, Token
 
 from pipeline.tagging import aliases, gazetteer
 from pipeline.tagging.docinfo import info
-from pipeline.tagging.lexicon import ROLE_HEADS, ROLE_MODIFIERS
+from pipeline.tagging.lexicon import HONORIFICS, ROLE_HEADS, ROLE_MODIFIERS
 
 OUTLET_NOUNS = frozenset(
     "journal newspaper magazine broadcaster outlet website site channel tabloid publication station agency wire daily weekly".split()
@@ -48,14 +48,15 @@ _NOT_NAME = frozenset({"VERB", "AUX", "DET", "ADP", "PRON", "CCONJ", "SCONJ", "P
 
 
 def _title(t: Token) -> bool:
-    return bool(_DOTTED.match(t.text)) or (t.is_alpha and t.text[0].isupper() and (len(t.text) > 1 or t.i > 0))
+    word = t.text.replace(".", "")  # "Co.", "Inc.", "U.S."
+    return bool(_DOTTED.match(t.text)) or (word.isalpha() and t.text[0].isupper() and (len(t.text) > 1 or t.i > 0))
 
 
-def _name_run(doc: Doc, i: int, limit: int = 6, roles_ok: bool = False) -> int:
+def _name_run(doc: Doc, i: int, limit: int = 6, roles_ok: bool = False, persons_ok: bool = False) -> int:
     """End of a run of capitalised name tokens starting at i (i itself when none)."""
     j = i
     while j < len(doc) and j - i < limit and _title(doc[j]) and doc[j].pos_ not in _NOT_NAME and (
-        doc[j].ent_type_ not in ("DATE", "TIME", "PERSON", "CARDINAL")
+        doc[j].ent_type_ not in ("DATE", "TIME", "CARDINAL") and (persons_ok or doc[j].ent_type_ != "PERSON")
     ) and (roles_ok or (doc[j].lower_ not in ROLE_HEADS and doc[j].lower_ not in ROLE_MODIFIERS)):
         j += 1
     return j
@@ -88,8 +89,8 @@ def rule_spans(doc: Doc) -> list[tuple[int, int, str]]:
             end = _name_run(doc, j, roles_ok=True)
             if end > j and j > i + 1:
                 spans.append((j, end, "ORG"))
-        elif low in OUTLET_NOUNS and i + 1 < n and i > 0 and tokens[i - 1].lower_ in ("the", "a", "news", "video"):
-            end = _name_run(doc, i + 1)
+        elif low in OUTLET_NOUNS and t.is_lower and t.pos_ == "NOUN" and i + 1 < n:
+            end = _name_run(doc, i + 1, persons_ok=True)  # "the website Full Fact" NER took for a person
             end = _extend_of(doc, end) if end > i + 1 else end
             if end > i + 1 and not aliases.canonical_id(doc[i + 1:end].text, "PERSON"):
                 spans.append((i + 1, end, "ORG"))
@@ -181,6 +182,13 @@ def retype(doc: Doc, start: int, end: int, label: str, surface: str, known: bool
     if label in ("ORG", "PERSON", "GPE", "FAC") and last in EVENT_HEADS and (len(words) > 1 or last.endswith("s")):
         return "EVENT"  # "the American Music Awards"
     nxt = doc[end] if end < len(doc) else None
+    prev = doc[start - 1] if start > 0 else None
+    if label in ("ORG", "GPE", "LOC", "NORP") and len(words) > 1 and not _org_like(surface) and (
+        (prev is not None and prev.lower_ in HONORIFICS) or words[0].lower() in HONORIFICS
+        or any(c.dep_ == "relcl" and any(g.lower_ == "who" and g.dep_ in ("nsubj", "nsubjpass") for g in c.children)
+               for c in root.children)
+    ):
+        return "PERSON"  # "Sen. Ben Sasse", "Montell Figgins, who represents ..."
     if label == "PERSON":
         if nxt is not None and nxt.is_lower and nxt.lemma_ in FACILITY_NOUNS and root.dep_ == "compound" and root.head.i == nxt.i:
             return "FAC"  # "Hoa Lo prison"

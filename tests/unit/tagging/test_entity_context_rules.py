@@ -156,3 +156,25 @@ def test_unclosed_bracket_ends_a_name(tagger):
 def test_gazetteer_word_inside_a_longer_name_is_not_matched(tagger):
     names = {e.name for e in tagger.tag("Follow NBC Latino on Facebook and Instagram for more stories.").entities}
     assert "Latino" not in names
+
+
+def test_who_clause_and_honorific_make_a_person(tagger):
+    text = "Dorian Whitcombe, who represents the driver, said his client would appeal."
+    assert _retype(tagger, text, "Dorian Whitcombe", "ORG") == "PERSON"
+    assert _retype(tagger, "Gov. Ada Brightwater said the bridge would reopen.", "Ada Brightwater", "ORG") == "PERSON"
+    assert _retype(tagger, "Keller Industries, which employs 400 people, said it would appeal.", "Keller Industries", "ORG") == "ORG"
+
+
+def test_outlet_name_with_company_suffix_is_whole(tagger):
+    spans = _rule_spans(tagger, "The report says the Denver ad agency Brightline Co. designed the campaign.")
+    assert ("Brightline Co.", "ORG") in spans
+
+
+def test_title_words_are_stripped_only_before_a_name():
+    from pipeline.tagging.entities import _strip_honorific
+
+    assert _strip_honorific("State of Israel") == "State of Israel"
+    assert _strip_honorific("Health and Human Services") == "Health and Human Services"
+    assert _strip_honorific("Founder of Ceres Robotics Inc.") == "Ceres Robotics Inc."
+    assert _strip_honorific("Superintendent Jennifer McCormick") == "Jennifer McCormick"
+    assert _strip_honorific("Mr. Pollard") == "Pollard"
