@@ -9,6 +9,7 @@ child that dies without an answer costs time, not items: the caller redoes its s
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -71,6 +72,17 @@ class Forked:
         if ctx is not None and parts:
             for stream in (sys.stdout, sys.stderr):  # or a child flushes a copy of what is buffered
                 stream.flush()
+            # the children's garbage collector then leaves the inherited heap alone, instead of
+            # writing to (and so copying) every page of it
+            gc.freeze()
+        try:
+            self._start(ctx, parts)
+        finally:
+            if ctx is not None and parts:
+                gc.unfreeze()
+
+    def _start(self, ctx: Any, parts: list[Sequence[Any]]) -> None:
+        fn = self.fn
         for part in parts:
             if ctx is None:
                 self.children.append((None, None, part))
