@@ -125,41 +125,42 @@ def _clean(doc: Doc, span: Span, label: str, ruled: bool = False) -> list[EMenti
 
 
 def _clean_one(doc: Doc, start: int, end: int, label: str, ruled: bool = False) -> EMention | None:
+    toks = info(doc).tokens
     if label == "PERSON":
         start = _extend_given_names(doc, start, end)
-    while start < end and (doc[start].lower_ in _LEADING_DETS or doc[start].is_punct or doc[start].is_space):
+    while start < end and (toks[start].lower_ in _LEADING_DETS or toks[start].is_punct or toks[start].is_space):
         start += 1
     for i in range(start, end):
-        if doc[i].text == "(" and not any(doc[j].text == ")" for j in range(i + 1, end)):
+        if toks[i].text == "(" and not any(toks[j].text == ")" for j in range(i + 1, end)):
             end = i  # "Ministry of Trade (MOTIE": an unclosed bracket ends the name
             break
-    while end > start and (doc[end - 1].tag_ == "POS" or doc[end - 1].is_punct or doc[end - 1].is_space
-                           or doc[end - 1].lower_ in ("'s", "’s") or doc[end - 1].text.islower()):
+    while end > start and (toks[end - 1].tag_ == "POS" or toks[end - 1].is_punct or toks[end - 1].is_space
+                           or toks[end - 1].lower_ in ("'s", "’s") or toks[end - 1].text.islower()):
         end -= 1
     # "Amritsar-based", "Houston-area": the name is before the hyphen
     for i in range(start + 1, end):
-        if doc[i].text in ("-", "–") and i + 1 < len(doc) and doc[i + 1].lower_ in _HYPHEN_SUFFIXES:
+        if toks[i].text in ("-", "–") and i + 1 < len(doc) and toks[i + 1].lower_ in _HYPHEN_SUFFIXES:
             end = i
             break
     if start >= end:
         return None
     for i in range(start, end):
-        if "\n" in doc[i].text or doc[i].is_space:
+        if "\n" in toks[i].text or toks[i].is_space:
             end = i
             break
     if start >= end:
         return None
-    cstart, cend = doc[start].idx, doc[end - 1].idx + len(doc[end - 1].text)
+    cstart, cend = toks[start].idx, toks[end - 1].idx + len(toks[end - 1].text)
     text = info(doc).text
     while cend + 1 < len(text) and text[cend] in ".-" and text[cend + 1].isalnum() and (
         not text[cend + 1].islower() or (label == "PERSON" and text[cend] == "-"
-                                         and end < len(doc) and doc[min(end + 1, len(doc) - 1)].lower_ not in _HYPHEN_SUFFIXES)
+                                         and end < len(doc) and toks[min(end + 1, len(doc) - 1)].lower_ not in _HYPHEN_SUFFIXES)
     ):
         nxt = cend + 1
         while nxt < len(text) and text[nxt].isalnum():
             nxt += 1
         cend = nxt
-        while end < len(doc) and doc[end].idx < cend:
+        while end < len(doc) and toks[end].idx < cend:
             end += 1
     surface = text[cstart:cend]
     low = surface.lower()
@@ -170,12 +171,12 @@ def _clean_one(doc: Doc, start: int, end: int, label: str, ruled: bool = False) 
         return None
     if not known and len(surface) <= 4 and any(c.isdigit() for c in surface):
         return None  # "T3", "A4": codes, not names
-    if end - start == 1 and not known and any(c.dep_ == "det" and c.lower_ in ("a", "an") for c in doc[start].children):
+    if end - start == 1 and not known and any(c.dep_ == "det" and c.lower_ in ("a", "an") for c in toks[start].children):
         return None  # "a good Samaritan": names do not take an indefinite article
     if surface[0].islower() and not known:
         return None
     if end - start == 1 and not known and not surface.isupper() and not ruled:
-        tok = doc[start]
+        tok = toks[start]
         if tok.pos_ in _NOT_NAME_POS or (tok.pos_ == "NOUN" and info(doc).sent(start).start == start):
             return None
     if end - start > (14 if ruled else 8):  # rule-found names ("Office for the ... of New York") run longer
@@ -194,7 +195,7 @@ def _clean_one(doc: Doc, start: int, end: int, label: str, ruled: bool = False) 
         root = doc[start:end].root
         if root.dep_ == "pobj" and root.head.lower_ in _PLACE_PREPS:
             label = "LOC"  # "atop Mauna Kea": a place
-        elif start > 0 and doc[start - 1].lower_ == "the" and doc[start - 1].head.i in range(start, end):
+        elif start > 0 and toks[start - 1].lower_ == "the" and toks[start - 1].head.i in range(start, end):
             label = "ORG"  # "the Argus Leader": people do not take an article
     new_label = entity_rules.retype(doc, start, end, label, surface, known)
     if new_label is None:

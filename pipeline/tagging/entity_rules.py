@@ -165,6 +165,7 @@ def _org_phrase(doc: Doc, i: int) -> tuple[int, int, str] | None:
 
 def retype(doc: Doc, start: int, end: int, label: str, surface: str, known: bool) -> str | None:
     """The label a mention should have from its context; None drops it."""
+    toks = info(doc).tokens
     if known:
         return label
     gaz = gazetteer.place_type(surface)
@@ -181,8 +182,8 @@ def retype(doc: Doc, start: int, end: int, label: str, surface: str, known: bool
         return "NORP"  # "National Socialism": an ideology
     if label in ("ORG", "PERSON", "GPE", "FAC") and last in EVENT_HEADS and (len(words) > 1 or last.endswith("s")):
         return "EVENT"  # "the American Music Awards"
-    nxt = doc[end] if end < len(doc) else None
-    prev = doc[start - 1] if start > 0 else None
+    nxt = toks[end] if end < len(doc) else None
+    prev = toks[start - 1] if start > 0 else None
     if label in ("ORG", "GPE", "LOC", "NORP") and len(words) > 1 and not _org_like(surface) and (
         (prev is not None and prev.lower_ in HONORIFICS) or words[0].lower() in HONORIFICS
         or any(c.dep_ == "relcl" and any(g.lower_ == "who" and g.dep_ in ("nsubj", "nsubjpass") for g in c.children)
@@ -195,7 +196,7 @@ def retype(doc: Doc, start: int, end: int, label: str, surface: str, known: bool
         if end - start == 1 and nxt is not None and nxt.is_title and nxt.lower_ in ROLE_HEADS:
             return None  # "Research and Advocacy Director": part of a job title
     if label in ("ORG", "PERSON", "NORP") and nxt is not None and nxt.text in ("-", "–") and end + 1 < len(doc) and (
-        doc[end + 1].lower_ == "based"
+        toks[end + 1].lower_ == "based"
     ) and not _org_like(surface):
         return "GPE"  # "an Amritsar-based agent"
     if label == "LOC" and root.dep_ == "compound" and root.head.i >= end and root.head.lower_ in ADMIN_NOUNS:
