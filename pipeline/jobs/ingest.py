@@ -262,35 +262,33 @@ def process_chunk(chunk: ChunkManifest, spool: Spool, settings: Settings) -> Chu
 def _process_parts(chunk_id: str, keys: list[str], entries: list[FeedEntry], spool: Spool, settings: Settings,
                    run_id: str) -> list[ChunkManifest]:
     from pipeline.fetch.fetcher import fetch_pages
-    from pipeline.jobs.parallel import fork_slices, plan_processes, slices
+    from pipeline.jobs.parallel import Workers, plan_processes, slices
 
     parts = dict(zip(keys, slices(entries, len(keys)), strict=True))
     todo = [k for k in keys if not (spool.exists(TAGGED, k) or spool.exists(RUNS, _indexed_key(k)))]
     counts = {k: _part_counts(k, spool) for k in keys if k not in todo}  # done by an earlier try
-    if todo:
-        preload_tagger()
+    if not todo:
+        return [counts[k] for k in keys]
+    preload_tagger()
+    n_workers = plan_processes(len(parts[todo[0]]), settings.ingest_processes, MIN_PER_PROCESS)
     work = functools.partial(extract_and_tag, settings=settings, run_id=run_id)
     pending: str | None = None  # a spooled part waiting to be indexed
-    pages: list[FetchedPage] = fetch_pages(list(parts[todo[0]]), settings) if todo else []
-    for n, key in enumerate(todo):
-        # forked while no other thread runs: fetching and indexing happen between forks, here
-        workers = plan_processes(sum(1 for p in pages if p.outcome.ok), settings.ingest_processes, MIN_PER_PROCESS)
-        forked = fork_slices(work, slices(pages, min(workers, max(1, len(pages)))))
-        try:
+    # forked once, before any fetching or indexing: no other thread runs at the fork
+    with Workers(work, n_workers) as workers:
+        pages: list[FetchedPage] = fetch_pages(list(parts[todo[0]]), settings)
+        for n, key in enumerate(todo):
+            workers.submit(slices(pages, max(1, min(workers.size, len(pages)))))
             if pending is not None:
                 _index_part_now(pending, spool, settings)
                 pending = None
             if n + 1 < len(todo):
                 pages = fetch_pages(list(parts[todo[n + 1]]), settings)
-        except BaseException:
-            forked.cancel()
-            raise
-        lines = _ordered([x for part in forked.results() for x in part])
-        spool.write(TAGGED, key, lines)
-        counts[key] = tagged_counts(key, lines, reused=False, entries=len(parts[key]))
-        if key != chunk_id:
-            spool.write_json(RUNS, f"{key}.counts", dict(counts[key]))
-            pending = key
+            lines = _ordered([x for part in workers.results() for x in part])
+            spool.write(TAGGED, key, lines)
+            counts[key] = tagged_counts(key, lines, reused=False, entries=len(parts[key]))
+            if key != chunk_id:
+                spool.write_json(RUNS, f"{key}.counts", dict(counts[key]))
+                pending = key
     if pending is not None:  # the chunk's own part was done by an earlier try
         _index_part_now(pending, spool, settings)
     return [counts[k] for k in keys]

@@ -147,3 +147,119 @@ def map_slices(fn: Callable[[Sequence[T]], R], items: Sequence[T], processes: in
         forked.cancel()  # the caller's slice failed: no one will read theirs
         raise
     return [first, *forked.results()]
+
+
+def _serve(fn: Callable[[Sequence[Any]], Any], conn: Any) -> None:
+    while True:
+        try:
+            part = conn.recv()
+        except (EOFError, OSError):
+            return
+        if part is None:
+            return
+        try:
+            conn.send(("ok", fn(part)))
+        except BaseException as exc:  # the parent decides what a failed slice means
+            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+
+
+class Workers:
+    """`n` forked workers that live through several rounds: `submit(parts)` hands out one part per
+    worker, `results()` collects them in order. Forking once per chunk instead of once per part
+    keeps the cost of copying inherited pages (written to by reference counting) to one per worker.
+    A worker that fails or dies has its part redone here, and gets no more parts."""
+
+    def __init__(self, fn: Callable[[Sequence[Any]], Any], n: int) -> None:
+        self.fn = fn
+        self.workers: list[tuple[Any, Any]] = []
+        self.pending: list[tuple[Any, Sequence[Any]]] = []
+        if n < 1 or not _can_fork():
+            return
+        ctx = multiprocessing.get_context("fork")
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        gc.freeze()
+        try:
+            for _ in range(n):
+                mine, theirs = ctx.Pipe()
+                proc = ctx.Process(target=_serve, args=(fn, theirs), daemon=True)
+                try:
+                    proc.start()
+                except (OSError, AssertionError) as exc:
+                    log.warning("could not fork a worker (%s)", exc)
+                    break
+                theirs.close()
+                self.workers.append((proc, mine))
+        finally:
+            gc.unfreeze()
+
+    @property
+    def size(self) -> int:
+        return len(self.workers)
+
+    def submit(self, parts: list[Sequence[Any]]) -> None:
+        """One part per worker (parts beyond the live workers run here at `results()`)."""
+        self.pending = []
+        for n, part in enumerate(parts):
+            worker = self.workers[n] if n < len(self.workers) else None
+            if worker is not None:
+                try:
+                    worker[1].send(part)
+                except (OSError, ValueError):
+                    worker = None
+            self.pending.append((worker, part))
+
+    def results(self) -> list[Any]:
+        out = []
+        for worker, part in self.pending:
+            answer: tuple[str, Any] | None = None
+            if worker is not None:
+                try:
+                    answer = worker[1].recv()
+                except (EOFError, OSError):
+                    answer = None
+            if answer is not None and answer[0] == "ok":
+                out.append(answer[1])
+                continue
+            if worker is not None:
+                log.warning("a worker failed on %d items (%s); redoing them here", len(part),
+                            answer[1] if answer is not None else "it ended without an answer")
+                self._drop(worker)
+            out.append(self.fn(part))
+        self.pending = []
+        return out
+
+    def _drop(self, worker: tuple[Any, Any]) -> None:
+        proc, conn = worker
+        proc.terminate()
+        proc.join()
+        conn.close()
+        self.workers = [w for w in self.workers if w is not worker]
+
+    def close(self) -> None:
+        for _proc, conn in self.workers:
+            try:
+                conn.send(None)
+            except (OSError, ValueError):
+                pass
+        for proc, conn in self.workers:
+            proc.join(timeout=10)
+            if proc.is_alive():
+                proc.terminate()
+                proc.join()
+            conn.close()
+        self.workers = []
+
+    def terminate(self) -> None:
+        for worker in list(self.workers):
+            self._drop(worker)
+        self.pending = []
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, exc_type: Any, *_: Any) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.terminate()

@@ -68,3 +68,40 @@ def test_an_error_in_the_callers_own_slice_propagates():
 
     with pytest.raises(ValueError, match="bug"):
         parallel.map_slices(always_fails, [1, 2], 2)
+
+
+def test_workers_serve_several_rounds_from_the_same_processes():
+    with parallel.Workers(_pids_and_items, 2) as workers:
+        assert workers.size == 2
+        rounds = []
+        for start in (0, 4):
+            workers.submit([[start, start + 1], [start + 2, start + 3]])
+            rounds.append(workers.results())
+    assert [items for r in rounds for _, items in r] == [[0, 1], [2, 3], [4, 5], [6, 7]]
+    pids = [pid for r in rounds for pid, _ in r]
+    assert os.getpid() not in pids and pids[:2] == pids[2:] and len(set(pids)) == 2
+    assert workers.size == 0  # closed
+
+
+def test_a_failing_worker_is_dropped_and_its_part_redone_here():
+    parent = os.getpid()
+
+    def fails_on_three(part):
+        if 3 in part and os.getpid() != parent:
+            raise RuntimeError("worker broke")
+        return list(part)
+
+    with parallel.Workers(fails_on_three, 2) as workers:
+        workers.submit([[1, 2], [3, 4]])
+        assert workers.results() == [[1, 2], [3, 4]]
+        assert workers.size == 1
+        workers.submit([[5], [6]])  # the second part has no worker left: it runs here
+        assert workers.results() == [[5], [6]]
+
+
+def test_without_fork_the_parts_run_here(monkeypatch):
+    monkeypatch.setattr(parallel, "_can_fork", lambda: False)
+    with parallel.Workers(_pids_and_items, 2) as workers:
+        assert workers.size == 0
+        workers.submit([[1], [2]])
+        assert workers.results() == [(os.getpid(), [1]), (os.getpid(), [2])]
