@@ -137,10 +137,9 @@ def print_table(rows: list[list[Any]], headers: list[str], out: TextIO | None = 
 # actions ---------------------------------------------------------------------------------------
 
 def _poll(args: argparse.Namespace) -> int:
-    import asyncio
-
     from pipeline.feeds.poller import poll_feeds_async
     from pipeline.feeds.schedule import due_feeds
+    from pipeline.fetch import aio
 
     settings = _settings(args)
     load = _load(settings)
@@ -155,7 +154,7 @@ def _poll(args: argparse.Namespace) -> int:
         feeds = due_feeds(feeds, store)
     print(f"polling {len(feeds)} of {len(load.feeds)} feeds (state: {where})", file=sys.stderr)
     progress = _Progress(len(feeds), sys.stderr) if sys.stderr.isatty() and feeds else None
-    results = asyncio.run(poll_feeds_async(feeds, store, settings, on_result=progress))
+    results = aio.run(poll_feeds_async(feeds, store, settings, on_result=progress))
     now = datetime.now(UTC)
     if args.entries:
         _write_entries(args.entries, results)
