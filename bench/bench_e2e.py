@@ -294,7 +294,7 @@ def main() -> int:
         print(f"ratio:    {pipeline_aps / c['tagger_ceiling_aps']:.2f} of the one-process tagger ceiling")
         c_cpu = min(m["cpu_s"] for m in (before[1], after[1]))
         print(f"CPU:      the bare components need {c_cpu:.1f} CPU-s, the pipeline spent {cpu:.1f} CPU-s "
-              f"(ratio {c_cpu / cpu:.2f}; unlike wall time, other jobs on the machine barely move this)")
+              f"(ratio {c_cpu / cpu:.2f}; other jobs move this less than wall time, but not to zero)")
 
         # 3. freshness over scheduled polls
         from pipeline.records import article_id_for
