@@ -59,6 +59,9 @@ def _child(fn: Callable[[Sequence[Any]], Any], part: Sequence[Any], conn: Any) -
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
     finally:
         conn.close()
+        # leave now: exit handlers inherited from the parent (Airflow's task runner among them) may
+        # wait on the parent's sockets, and the parent waits for this process to end
+        os._exit(0)
 
 
 class Forked:
@@ -154,9 +157,9 @@ def _serve(fn: Callable[[Sequence[Any]], Any], conn: Any) -> None:
         try:
             part = conn.recv()
         except (EOFError, OSError):
-            return
+            os._exit(0)
         if part is None:
-            return
+            os._exit(0)  # see _child
         try:
             conn.send(("ok", fn(part)))
         except BaseException as exc:  # the parent decides what a failed slice means
