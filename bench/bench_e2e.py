@@ -6,13 +6,8 @@
    `--feeds` feeds; one news_ingest run through real Airflow (dag.test on SQLite, real Elasticsearch:
    NEWSWATCH_ES_URL or a throwaway embedded node). Articles indexed / wall time of the run.
 2. Ceiling, same pages, same process, no orchestration, fetching or indexing: trafilatura extraction
-   (one pass) + spaCy parsing (`nlp.pipe`), in one process. Ratio = pipeline / ceiling (goal >= 0.8).
-   The full tagger (parsing + claim/entity rules) is timed too, as a second reference.
-   The pipeline extracts and tags each chunk in P processes (`--processes`, NEWSWATCH_INGEST_PROCESSES;
-   0 = one per core); fetching, indexing and orchestration stay in one. So the bare ceiling is also
-   measured with the same P processes (the pages cut into P slices, forked the same way), and two
-   ratios are printed: against the P-process ceiling (same parallelism) and against the one-process
-   ceiling (the pipeline on all its cores against the bare components on one).
+   (one pass) + spaCy parsing (`nlp.pipe`). Ratio = pipeline / ceiling (goal >= 0.8). The full tagger
+   (parsing + claim/entity rules) is timed too, as a second reference.
 3. Freshness: `--rounds` scheduled polls `--interval` seconds apart; new items appear in the feeds at
    random moments between polls; for each, the time from appearing in a feed to being searchable
    (a search hit, not a realtime get). Prints p50/p95, and the pipeline latency (poll start ->
@@ -51,7 +46,7 @@ def _airflow_env(home: Path) -> None:
     })
 
 
-def _newswatch_env(es_url: str, data_dir: Path, feeds_file: Path, chunk: int, processes: int) -> None:
+def _newswatch_env(es_url: str, data_dir: Path, feeds_file: Path, chunk: int) -> None:
     import json
     from urllib.parse import urlsplit
 
@@ -68,7 +63,6 @@ def _newswatch_env(es_url: str, data_dir: Path, feeds_file: Path, chunk: int, pr
         "NEWSWATCH_PER_HOST_DELAY": "0",  # one local host serves everything; politeness is not measured here
         "NEWSWATCH_PER_HOST_CONCURRENCY": "8",
         "NEWSWATCH_INGEST_CHUNK_SIZE": str(chunk),
-        "NEWSWATCH_INGEST_PROCESSES": str(processes),
     })
 
 
@@ -144,12 +138,10 @@ def _run_ingest() -> tuple[float, dict]:
 def _fetch(urls: list[str]) -> list[tuple[str, str]]:
     import httpx
 
-    with httpx.Client(timeout=30) as client:  # untimed: the ceiling has no I/O
-        return [(u, client.get(u).text) for u in urls]
+    return [(u, httpx.get(u, timeout=30).text) for u in urls]  # untimed: the ceiling has no I/O
 
 
-def _bare(pages: list[tuple[str, str]]) -> tuple[list[str], float]:
-    """The bare components: trafilatura (one pass) then spaCy's parse. (texts, extraction seconds)."""
+def _ceiling(pages: list[tuple[str, str]]) -> dict[str, float]:
     import trafilatura
 
     from pipeline.tagging.tagger import get_tagger
@@ -161,35 +153,16 @@ def _bare(pages: list[tuple[str, str]]) -> tuple[list[str], float]:
         doc = trafilatura.bare_extraction(html, url=url, with_metadata=True)
         texts.append(doc.text if doc is not None and doc.text else "")
     t_extract = time.perf_counter() - t0
+    t1 = time.perf_counter()
     for _ in nlp.pipe(texts, batch_size=16):
         pass
-    return texts, t_extract
-
-
-def _cpu() -> float:
-    """CPU seconds of this process and of its reaped children (the forked workers)."""
-    t = os.times()
-    return t.user + t.system + t.children_user + t.children_system
-
-
-def _ceiling(pages: list[tuple[str, str]], processes: int) -> dict[str, float]:
-    from pipeline.jobs.parallel import map_slices
-    from pipeline.tagging.tagger import get_tagger
-
+    t_parse = time.perf_counter() - t1
+    t2 = time.perf_counter()
+    get_tagger().tag_many(texts)
+    t_tag = time.perf_counter() - t2
     n = len(pages)
-    cpu0 = _cpu()
-    t0 = time.perf_counter()
-    parts = map_slices(_bare, pages, processes)  # the same fork-and-slice as the pipeline's workers
-    elapsed = time.perf_counter() - t0
-    out = {"n": n, "processes": processes, "ceiling_aps": n / elapsed, "elapsed_s": elapsed, "cpu_s": _cpu() - cpu0}
-    if processes == 1:
-        texts, t_extract = parts[0]
-        t2 = time.perf_counter()
-        get_tagger().tag_many(texts, n_process=1)
-        t_tag = time.perf_counter() - t2
-        out.update(extract_s=t_extract, parse_s=elapsed - t_extract, tag_s=t_tag,
-                   tagger_ceiling_aps=n / (t_extract + t_tag))
-    return out
+    return {"n": n, "extract_s": t_extract, "parse_s": t_parse, "tag_s": t_tag,
+            "ceiling_aps": n / (t_extract + t_parse), "tagger_ceiling_aps": n / (t_extract + t_tag)}
 
 
 def _searchable(es, ids: dict[str, str], found: dict[str, float], deadline: float) -> None:
@@ -214,8 +187,6 @@ def main() -> int:
     parser.add_argument("--articles", type=int, default=240)
     parser.add_argument("--feeds", type=int, default=4)
     parser.add_argument("--chunk", type=int, default=60, help="articles per process/index chunk")
-    parser.add_argument("--processes", type=int, default=0,
-                        help="processes extracting and tagging one chunk (0 = one per available core)")
     parser.add_argument("--rounds", type=int, default=4, help="scheduled polls for the freshness run")
     parser.add_argument("--interval", type=float, default=15.0, help="seconds between scheduled polls")
     parser.add_argument("--per-round", type=int, default=5, help="items appearing between two polls")
@@ -238,7 +209,7 @@ def main() -> int:
         site = Site(max(args.feeds, -(-args.articles // 40)))  # the simulator's feeds list 50 items at most
         feeds_file = work / "feeds.yaml"
         feeds_file.write_text(site.feeds_yaml())
-        _newswatch_env(es_url, work, feeds_file, args.chunk, args.processes)
+        _newswatch_env(es_url, work, feeds_file, args.chunk)
         es = client_from_settings(load_settings())
 
         import airflow  # noqa: F401  (configured by the environment above; puts plugins/ on sys.path)
@@ -254,47 +225,27 @@ def main() -> int:
         urls = [site.add() for _ in range(args.articles)]
 
         # 1. throughput through the DAG, between two measurements of the ceiling (the machine is shared)
-        from pipeline.jobs.ingest import MIN_PER_PROCESS
-        from pipeline.jobs.parallel import available_cores, plan_processes
-
-        procs = plan_processes(min(args.chunk, args.articles), args.processes, MIN_PER_PROCESS)
-        print(f"parallelism: {available_cores()} cores available; the pipeline extracts and tags each chunk of "
-              f"{args.chunk} in {procs} process(es), fetches, indexes and orchestrates in 1")
         pages = _fetch(urls)
-        before = {1: _ceiling(pages, 1), procs: _ceiling(pages, procs)}
-        cpu0 = _cpu()
+        before = _ceiling(pages)
         elapsed, summary = _run_ingest()
-        cpu = _cpu() - cpu0
         indexed = summary["articles_indexed"]
         pipeline_aps = indexed / elapsed
         print(f"pipeline: {indexed} articles indexed of {args.articles} in {elapsed:.1f}s "
               f"= {pipeline_aps:.2f} articles/s (claims {summary['claims']}, failures {summary['failures']})")
         tasks = summary["task_seconds"]
         print("  time in tasks: " + ", ".join(f"{k} {v:.1f}s" for k, v in tasks.items())
-              + f"; orchestration between tasks {elapsed - sum(tasks.values()):.1f}s"
-              + f"; CPU {cpu:.1f}s (this process with the simulator thread, and its workers; not Elasticsearch)")
+              + f"; orchestration between tasks {elapsed - sum(tasks.values()):.1f}s")
 
         # 2. the bare ceiling on the same pages: the faster of the two measurements (the stricter ratio)
-        after = {1: _ceiling(pages, 1), procs: _ceiling(pages, procs)}
-        for label, ms in (("before", before), ("after", after)):
-            print(f"ceiling {label}: 1 process {ms[1]['ceiling_aps']:.2f} articles/s "
-                  f"(tagger {ms[1]['tagger_ceiling_aps']:.2f})"
-                  + (f"; {procs} processes {ms[procs]['ceiling_aps']:.2f} articles/s" if procs > 1 else ""))
-        c = max(before[1], after[1], key=lambda m: m["ceiling_aps"])
-        cp = max(before[procs], after[procs], key=lambda m: m["ceiling_aps"])
-        print(f"ceiling:  1 process: trafilatura {c['extract_s']:.1f}s + spaCy parse {c['parse_s']:.1f}s over "
-              f"{c['n']} pages = {c['ceiling_aps']:.2f} articles/s (with the full tagger instead of the bare "
-              f"parse: {c['tagger_ceiling_aps']:.2f} articles/s)"
-              + (f"; {procs} processes: {cp['ceiling_aps']:.2f} articles/s" if procs > 1 else ""))
-        print(f"ratio:    same parallelism ({procs} process(es) each): {pipeline_aps / cp['ceiling_aps']:.2f} "
-              f"of the bare ceiling (goal >= 0.80)")
-        if procs > 1:
-            print(f"ratio:    pipeline on {procs} processes vs the one-process bare ceiling: "
-                  f"{pipeline_aps / c['ceiling_aps']:.2f}")
-        print(f"ratio:    {pipeline_aps / c['tagger_ceiling_aps']:.2f} of the one-process tagger ceiling")
-        c_cpu = min(m["cpu_s"] for m in (before[1], after[1]))
-        print(f"CPU:      the bare components need {c_cpu:.1f} CPU-s, the pipeline spent {cpu:.1f} CPU-s "
-              f"(ratio {c_cpu / cpu:.2f}; other jobs move this less than wall time, but not to zero)")
+        after = _ceiling(pages)
+        for label, m in (("before", before), ("after", after)):
+            print(f"ceiling {label}: {m['ceiling_aps']:.2f} articles/s (tagger {m['tagger_ceiling_aps']:.2f})")
+        c = max(before, after, key=lambda m: m["ceiling_aps"])
+        print(f"ceiling:  trafilatura {c['extract_s']:.1f}s + spaCy parse {c['parse_s']:.1f}s over {c['n']} pages "
+              f"= {c['ceiling_aps']:.2f} articles/s (with the full tagger instead of the bare parse: "
+              f"{c['tagger_ceiling_aps']:.2f} articles/s)")
+        print(f"ratio:    {pipeline_aps / c['ceiling_aps']:.2f} of the bare ceiling (goal >= 0.80); "
+              f"{pipeline_aps / c['tagger_ceiling_aps']:.2f} of the tagger ceiling")
 
         # 3. freshness over scheduled polls
         from pipeline.records import article_id_for

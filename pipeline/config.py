@@ -44,8 +44,6 @@ class Settings:
     # ingest orchestration (feeds per poll shard, articles per process/index chunk)
     ingest_shard_size: int = 25
     ingest_chunk_size: int = 25
-    # processes that extract and tag one chunk (0 = one per available core); small chunks stay in one
-    ingest_processes: int = 0
     # fetching
     user_agent: str = "newswatch/0.1 (+https://github.com/newswatch/newswatch)"
     contact: str = ""

@@ -15,10 +15,8 @@ problems become `Event`s in newswatch-events.
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections import Counter
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, TypedDict
 
@@ -206,154 +204,32 @@ def plan_chunks(polls: list[PollManifest], spool: Spool) -> list[ChunkManifest]:
     """This run's chunks, plus batches an earlier run left in the spool (so nothing is stranded)."""
     keys = {c for p in polls for c in p["chunk_ids"]}
     keys.update(spool.keys(ENTRIES))
-    chunks = set(keys) | set(spool.keys(TAGGED))
-    keys.update(k for k in spool.keys(TAGGED) if not any(_is_part_of(k, c) for c in chunks))
+    keys.update(spool.keys(TAGGED))
     return [ChunkManifest(chunk_id=k) for k in sorted(keys)]
 
 
-PART_SIZE = 20  # articles per pipelined part of a chunk
-
-
-def part_keys(chunk_id: str, n_entries: int) -> list[str]:
-    """Spool keys of a chunk's parts; the last part is the chunk's own key (a small chunk has only it)."""
-    n = max(1, -(-n_entries // PART_SIZE))
-    return [f"{chunk_id}-p{k}" for k in range(n - 1)] + [chunk_id]
-
-
-def _is_part_of(key: str, chunk_id: str) -> bool:
-    return key.startswith(f"{chunk_id}-p") and key[len(chunk_id) + 2:].isdigit()
-
-
-def _indexed_key(key: str) -> str:
-    return f"{key}.indexed"
-
-
 def process_chunk(chunk: ChunkManifest, spool: Spool, settings: Settings) -> ChunkManifest:
-    """Fetch, extract and tag one chunk; spool the tagged batch (articles and failure events).
-
-    A chunk of more than PART_SIZE entries is pipelined in parts: forked workers extract and tag
-    part k while this process fetches part k+1 and indexes part k-1 (Elasticsearch works on its own
-    core meanwhile). Each part is spooled before it is indexed; one that cannot be indexed now (the
-    cluster is down) stays spooled for the index task, which also indexes the last part.
-    """
+    """Fetch, extract and tag one chunk; spool the tagged batch (articles and failure events)."""
     chunk_id = chunk["chunk_id"]
     if spool.exists(TAGGED, chunk_id):
-        counts = [tagged_counts(chunk_id, spool.read(TAGGED, chunk_id), reused=True)]
-        earlier = [k for k in spool.keys(TAGGED) if _is_part_of(k, chunk_id)]
-        earlier += [k[:-len(".indexed")] for k in spool.keys(RUNS) if k.endswith(".indexed")
-                    and _is_part_of(k[:-len(".indexed")], chunk_id)]
-        return _merged(chunk_id, [_part_counts(k, spool) for k in sorted(set(earlier))] + counts, reused=True)
+        return tagged_counts(chunk_id, spool.read(TAGGED, chunk_id), reused=True)
     if not spool.exists(ENTRIES, chunk_id):
         return ChunkManifest(chunk_id=chunk_id, entries=0, articles=0, failures={}, missing=True)
 
     entries = [FeedEntry.model_validate(r) for r in spool.read(ENTRIES, chunk_id)]
     run_id = chunk_id.rsplit(".s", 1)[0]
-    keys = part_keys(chunk_id, len(entries))
-    if len(keys) == 1:
-        lines = tag_entries(entries, settings, run_id=run_id)
-        spool.write(TAGGED, chunk_id, lines)
-        spool.delete(ENTRIES, chunk_id)  # the tagged batch now holds everything the entries did
-        return tagged_counts(chunk_id, lines, reused=False, entries=len(entries))
-    counts = _process_parts(chunk_id, keys, entries, spool, settings, run_id)
-    spool.delete(ENTRIES, chunk_id)  # every part is spooled or indexed now
-    return _merged(chunk_id, counts, reused=False)
-
-
-def _process_parts(chunk_id: str, keys: list[str], entries: list[FeedEntry], spool: Spool, settings: Settings,
-                   run_id: str) -> list[ChunkManifest]:
-    from pipeline.fetch.fetcher import fetch_pages
-    from pipeline.jobs.parallel import Workers, plan_processes, slices
-
-    parts = dict(zip(keys, slices(entries, len(keys)), strict=True))
-    todo = [k for k in keys if not (spool.exists(TAGGED, k) or spool.exists(RUNS, _indexed_key(k)))]
-    counts = {k: _part_counts(k, spool) for k in keys if k not in todo}  # done by an earlier try
-    if not todo:
-        return [counts[k] for k in keys]
-    preload_tagger()
-    n_workers = plan_processes(len(parts[todo[0]]), settings.ingest_processes, MIN_PER_PROCESS)
-    work = functools.partial(extract_and_tag, settings=settings, run_id=run_id)
-    pending: str | None = None  # a spooled part waiting to be indexed
-    # forked once, before any fetching or indexing: no other thread runs at the fork
-    with Workers(work, n_workers) as workers:
-        pages: list[FetchedPage] = fetch_pages(list(parts[todo[0]]), settings)
-        for n, key in enumerate(todo):
-            workers.submit(slices(pages, max(1, min(workers.size, len(pages)))))
-            if pending is not None:
-                _index_part_now(pending, spool, settings)
-                pending = None
-            if n + 1 < len(todo):
-                pages = fetch_pages(list(parts[todo[n + 1]]), settings)
-            lines = _ordered([x for part in workers.results() for x in part])
-            spool.write(TAGGED, key, lines)
-            counts[key] = tagged_counts(key, lines, reused=False, entries=len(parts[key]))
-            if key != chunk_id:
-                spool.write_json(RUNS, f"{key}.counts", dict(counts[key]))
-                pending = key
-    if pending is not None:  # the chunk's own part was done by an earlier try
-        _index_part_now(pending, spool, settings)
-    return [counts[k] for k in keys]
-
-
-def _index_part_now(key: str, spool: Spool, settings: Settings) -> None:
-    """Index a spooled part while the workers tag the next; if the cluster is down it stays
-    spooled and the index task (which retries) takes it."""
-    from pipeline.index.errors import ClusterUnavailable
-
-    try:
-        index_part(key, spool, settings)
-    except ClusterUnavailable as exc:
-        log.warning("part %s stays spooled for the index task: %s", key, exc)
-
-
-def _part_counts(key: str, spool: Spool) -> ChunkManifest:
-    if spool.exists(TAGGED, key):
-        return tagged_counts(key, spool.read(TAGGED, key), reused=True)
-    if spool.exists(RUNS, f"{key}.counts"):
-        return ChunkManifest(**spool.read_json(RUNS, f"{key}.counts"))  # type: ignore[typeddict-item]
-    return ChunkManifest(chunk_id=key, entries=0, articles=0, failures={}, reused=True)
-
-
-def _merged(chunk_id: str, counts: list[ChunkManifest], *, reused: bool) -> ChunkManifest:
-    return ChunkManifest(chunk_id=chunk_id, entries=sum(c.get("entries", 0) for c in counts),
-                         articles=sum(c.get("articles", 0) for c in counts),
-                         failures=merge_counts(*(c.get("failures", {}) for c in counts)), reused=reused)
-
-
-def _ordered(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [x for x in lines if x["kind"] == "article"] + [x for x in lines if x["kind"] != "article"]
-
-
-MIN_PER_PROCESS = 8  # a fork costs ~30 ms; eight articles take ~0.5 s to extract and tag
+    lines = tag_entries(entries, settings, run_id=run_id)
+    spool.write(TAGGED, chunk_id, lines)
+    spool.delete(ENTRIES, chunk_id)  # the tagged batch now holds everything the entries did
+    return tagged_counts(chunk_id, lines, reused=False, entries=len(entries))
 
 
 def tag_entries(entries: list[FeedEntry], settings: Settings, run_id: str | None) -> list[dict[str, Any]]:
-    """fetch -> extract -> tag. Returns spool lines: {"kind": "article"|"event", "data": ...}.
-
-    Fetching runs here (per-host politeness is one process's business); extraction and tagging, the
-    CPU-bound part, are spread over `settings.ingest_processes` when the chunk is large enough.
-    """
+    """fetch -> extract -> tag. Returns spool lines: {"kind": "article"|"event", "data": ...}."""
+    from pipeline.extract.extractor import extract_article
     from pipeline.fetch.fetcher import fetch_pages
-    from pipeline.jobs.parallel import map_slices, plan_processes
 
     pages: list[FetchedPage] = fetch_pages(entries, settings)
-    processes = plan_processes(sum(1 for p in pages if p.outcome.ok), settings.ingest_processes, MIN_PER_PROCESS)
-    if processes > 1:
-        preload_tagger()
-    parts = map_slices(functools.partial(extract_and_tag, settings=settings, run_id=run_id), pages, processes)
-    return _ordered([x for part in parts for x in part])
-
-
-def preload_tagger() -> None:
-    """Load the model before forking: the workers inherit it instead of each loading their own."""
-    from pipeline.tagging.tagger import get_tagger
-
-    get_tagger()
-
-
-def extract_and_tag(pages: Sequence[FetchedPage], settings: Settings, run_id: str | None) -> list[dict[str, Any]]:
-    """Extract and tag fetched pages; each failed page becomes one event."""
-    from pipeline.extract.extractor import extract_article
-
     events: list[Event] = []
     articles: list[Article] = []
     for page in pages:
@@ -408,65 +284,39 @@ def tagged_counts(chunk_id: str, lines: list[dict[str, Any]], *, reused: bool,
 
 
 def index_chunk(chunk: ChunkManifest, spool: Spool, settings: Settings) -> IndexManifest:
-    """Index what the chunk left in the spool (its batch, and parts the process task could not
-    index), and total the chunk: parts indexed earlier left their manifests in the spool."""
+    """Index one tagged batch and record its failure events; delete the batch only after both."""
     chunk_id = chunk["chunk_id"]
-    for key in [k for k in spool.keys(TAGGED) if _is_part_of(k, chunk_id)] + [chunk_id]:
-        if spool.exists(TAGGED, key):
-            index_part(key, spool, settings)
-    done = [k for k in spool.keys(RUNS) if k.endswith(".indexed")
-            and (k == _indexed_key(chunk_id) or _is_part_of(k[:-len(".indexed")], chunk_id))]
-    if not done:
+    if not spool.exists(TAGGED, chunk_id):
         return IndexManifest(chunk_id=chunk_id, articles_indexed=0, claims=0, entities=0, failures={},
                              missing=True)
-    manifests = [spool.read_json(RUNS, k) for k in done]
-    total = IndexManifest(
-        chunk_id=chunk_id,
-        articles_indexed=sum(m["articles_indexed"] for m in manifests),
-        claims=sum(m["claims"] for m in manifests),
-        entities=sum(m["entities"] for m in manifests),
-        failures=merge_counts(*(m["failures"] for m in manifests)),
-        missing=False,
-    )
-    for k in done:
-        spool.delete(RUNS, k)
-        spool.delete(RUNS, k[:-len(".indexed")] + ".counts")
-    return total
-
-
-def index_part(key: str, spool: Spool, settings: Settings) -> IndexManifest:
-    """Index one tagged batch and record its failure events; its manifest goes to the spool before
-    the batch is deleted, so a retry neither re-indexes it nor loses its counts."""
     from pipeline.index.writer import IndexWriter
 
-    articles, events = _split(spool.read(TAGGED, key))
+    articles, events = _split(spool.read(TAGGED, chunk_id))
     es = es_client(settings)
     writer = IndexWriter(es, settings)
     try:
         report = writer.write(articles) if articles else None
     except transport_errors() as exc:
-        raise as_unavailable(exc, f"indexing batch {key}") from exc
+        raise as_unavailable(exc, f"indexing chunk {chunk_id}") from exc
 
     failed = _failed_ids(report)
-    run_id = key.rsplit(".s", 1)[0]
+    run_id = chunk_id.rsplit(".s", 1)[0]
     for t in articles:
         if t.article.article_id in failed:
             reason = failed[t.article.article_id]
             events.append(outcome_event("index", Outcome.failure(Status.INDEX_ERROR, reason), run_id=run_id,
                                         url=t.article.url, article_id=t.article.article_id))
     _record_events(es, settings, events)
+    spool.delete(TAGGED, chunk_id)
     ok = [t for t in articles if t.article.article_id not in failed]
-    manifest = IndexManifest(
-        chunk_id=key,
+    return IndexManifest(
+        chunk_id=chunk_id,
         articles_indexed=len(ok),
         claims=sum(len(t.tags.claims) for t in ok),
         entities=sum(len(t.tags.entities) for t in ok),
         failures=failure_counts(events),
         missing=False,
     )
-    spool.write_json(RUNS, _indexed_key(key), dict(manifest))
-    spool.delete(TAGGED, key)
-    return manifest
 
 
 def _failed_ids(report: Any) -> dict[str, str]:
