@@ -37,15 +37,9 @@ def cluster(prefix: str) -> Iterator[tuple[object, Settings]]:
 
 
 def cleanup(es, prefix: str) -> None:
-    indices = list(es.indices.get(index=f"{prefix}-*", expand_wildcards="all").body)
-    if indices:
-        es.indices.delete(index=",".join(indices))
-    quiet = es.options(ignore_status=404)
-    for t in quiet.indices.get_index_template(name=f"{prefix}-*").body.get("index_templates", []):
-        es.indices.delete_index_template(name=t["name"])
-    es.options(ignore_status=(400, 404)).ilm.delete_lifecycle(name=f"{prefix}-events-policy")
-    for c in quiet.cluster.get_component_template(name=f"{prefix}-*").body.get("component_templates", []):
-        es.cluster.delete_component_template(name=c["name"])
+    from pipeline.index.setup import drop_prefix
+
+    drop_prefix(es, prefix)
 
 
 def percentile(values: list[float], p: float) -> float:

@@ -179,3 +179,18 @@ def setup_indices(es: Elasticsearch, settings: Settings | None = None) -> SetupR
 def ensure_indices(es: Elasticsearch, settings: Settings | None = None) -> None:
     """Templates, ILM policy (when supported), indices and aliases; safe to call before every run."""
     setup_indices(es, settings)
+
+
+def drop_prefix(es: Elasticsearch, prefix: str) -> None:
+    """Remove everything `setup_indices` made under `prefix`: indices, index and component templates,
+    the events ILM policy. For tests and benchmarks that use a throwaway prefix."""
+    indices = list(es.indices.get(index=f"{prefix}-*", expand_wildcards="all").body)
+    if indices:
+        es.indices.delete(index=",".join(indices))
+    quiet = es.options(ignore_status=404)
+    for tmpl in quiet.indices.get_index_template(name=f"{prefix}-*").body.get("index_templates", []):
+        es.indices.delete_index_template(name=tmpl["name"])
+    # ILM policies exist only on clusters with ILM (the embedded node answers 400: no handler)
+    es.options(ignore_status=(400, 404)).ilm.delete_lifecycle(name=f"{prefix}-events-policy")
+    for comp in quiet.cluster.get_component_template(name=f"{prefix}-*").body.get("component_templates", []):
+        es.cluster.delete_component_template(name=comp["name"])

@@ -9,21 +9,13 @@ from collections.abc import Iterator
 import pytest
 
 from pipeline.config import Settings, load_settings
+from pipeline.index.setup import drop_prefix
 
 
 def _prefixed(es_url: str, es_client) -> Iterator[Settings]:
     prefix = f"t4-{uuid.uuid4().hex[:10]}"
     yield load_settings(es_url=es_url, index_prefix=prefix)
-    indices = list(es_client.indices.get(index=f"{prefix}-*", expand_wildcards="all").body)
-    if indices:
-        es_client.indices.delete(index=",".join(indices))
-    quiet = es_client.options(ignore_status=404)
-    for tmpl in quiet.indices.get_index_template(name=f"{prefix}-*").body.get("index_templates", []):
-        es_client.indices.delete_index_template(name=tmpl["name"])
-    # ILM policies exist only on clusters with ILM (the embedded node answers 400: no handler)
-    es_client.options(ignore_status=(400, 404)).ilm.delete_lifecycle(name=f"{prefix}-events-policy")
-    for comp in quiet.cluster.get_component_template(name=f"{prefix}-*").body.get("component_templates", []):
-        es_client.cluster.delete_component_template(name=comp["name"])
+    drop_prefix(es_client, prefix)
 
 
 @pytest.fixture
