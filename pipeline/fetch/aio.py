@@ -1,10 +1,12 @@
-"""A plain-asyncio network backend for httpcore, and the event loop the HTTP cycles run on.
+"""Byte streams over asyncio sockets for the HTTP transport, and the event loop the HTTP cycles run on.
 
-httpcore's default backend goes through anyio, which costs a cancel scope and an attribute lookup
-chain per read and write; for a polling cycle of mostly tiny 304 responses that overhead is a large
-share of the client's CPU. This backend maps the same contract onto asyncio streams: the same
-timeouts (connect, read, write, TLS handshake) and the same httpcore exceptions.
-`GuardedBackend` wraps it, so the SSRF check still runs on every connection.
+`ByteStream` is an `asyncio.Protocol`: the event loop hands it received bytes directly, and a read
+only waits (with a timer) when nothing is buffered yet, so a small response that has already
+arrived costs no future and no timer. Reading pauses the socket when a consumer falls behind
+(bounded memory), and the protocol always knows whether the peer closed the connection, which is
+what an idle keep-alive connection is checked for before reuse. Failures are raised as the httpx
+exceptions the HTTP layer classifies (ConnectError/ConnectTimeout, ReadError/ReadTimeout,
+WriteError/WriteTimeout).
 """
 
 from __future__ import annotations
@@ -12,106 +14,156 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
-from collections.abc import Callable, Coroutine, Iterable
-from typing import Any, TypeVar
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar, cast
 
-import httpcore
-from httpcore._utils import is_socket_readable
+import httpx
 
 T = TypeVar("T")
 
+HIGH_WATER = 256 * 1024  # buffered bytes at which the socket stops being read until the consumer catches up
 
-class AsyncioStream(httpcore.AsyncNetworkStream):
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._reader = reader
-        self._writer = writer
 
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        try:
-            async with asyncio.timeout(timeout):
-                return await self._reader.read(max_bytes)
-        except TimeoutError as exc:
-            raise httpcore.ReadTimeout("read timed out") from exc
-        except OSError as exc:
-            raise httpcore.ReadError(str(exc) or type(exc).__name__) from exc
+def _expire(waiter: asyncio.Future[None], kind: type[httpx.TimeoutException], what: str) -> None:
+    if not waiter.done():
+        waiter.set_exception(kind(f"{what} timed out"))
 
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        if not buffer:
+
+class ByteStream(asyncio.Protocol):
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._transport: asyncio.Transport | None = None
+        self._chunks: list[bytes] = []
+        self._buffered = 0
+        self._eof = False
+        self._lost: BaseException | None = None
+        self._closed = False
+        self._reading_paused = False
+        self._writing_paused = False
+        self._waiter: asyncio.Future[None] | None = None
+        self._drain_waiter: asyncio.Future[None] | None = None
+
+    # protocol callbacks, run by the event loop
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.Transport, transport)  # uvloop's transports do not subclass it
+
+    def data_received(self, data: bytes) -> None:
+        self._chunks.append(data)
+        self._buffered += len(data)
+        if self._buffered >= HIGH_WATER and not self._reading_paused and self._transport is not None:
+            self._reading_paused = True
+            self._transport.pause_reading()
+        self._wake()
+
+    def eof_received(self) -> bool:
+        self._eof = True
+        self._wake()
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._eof = True
+        self._closed = True
+        self._lost = exc
+        self._wake()
+        waiter = self._drain_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def pause_writing(self) -> None:
+        self._writing_paused = True
+
+    def resume_writing(self) -> None:
+        self._writing_paused = False
+        waiter = self._drain_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    # the consumer's side
+
+    @property
+    def usable_when_idle(self) -> bool:
+        """False once the peer closed (or reset) the connection, or sent bytes nobody asked for."""
+        return not self._eof and not self._chunks and not self._closed
+
+    async def read(self, timeout: float | None) -> bytes:
+        """The bytes received so far (waiting up to `timeout` for some), or b"" at end of stream."""
+        if not self._chunks and not self._eof:
+            waiter = self._waiter = self._loop.create_future()
+            timer = None
+            if timeout is not None:
+                timer = self._loop.call_later(timeout, _expire, waiter, httpx.ReadTimeout, "read")
+            try:
+                await waiter
+            finally:
+                self._waiter = None
+                if timer is not None:
+                    timer.cancel()
+        if self._chunks:
+            chunks = self._chunks
+            data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            self._chunks = []
+            self._buffered = 0
+            if self._reading_paused and self._transport is not None and not self._closed:
+                self._reading_paused = False
+                self._transport.resume_reading()
+            return data
+        if self._lost is not None:
+            raise httpx.ReadError(str(self._lost) or type(self._lost).__name__) from self._lost
+        return b""
+
+    async def write(self, data: bytes, timeout: float | None) -> None:
+        if self._closed or self._transport is None or self._transport.is_closing():
+            raise httpx.WriteError("connection closed by the peer")
+        self._transport.write(data)
+        if not self._writing_paused:
             return
+        waiter = self._drain_waiter = self._loop.create_future()
+        timer = None
+        if timeout is not None:
+            timer = self._loop.call_later(timeout, _expire, waiter, httpx.WriteTimeout, "write")
         try:
-            async with asyncio.timeout(timeout):
-                self._writer.write(buffer)
-                await self._writer.drain()
-        except TimeoutError as exc:
-            raise httpcore.WriteTimeout("write timed out") from exc
-        except OSError as exc:
-            raise httpcore.WriteError(str(exc) or type(exc).__name__) from exc
+            await waiter
+        finally:
+            self._drain_waiter = None
+            if timer is not None:
+                timer.cancel()
+        if self._closed:
+            raise httpx.WriteError("connection closed by the peer")
 
-    async def aclose(self) -> None:
-        self._writer.close()
-        try:
-            await self._writer.wait_closed()
-        except (OSError, ssl.SSLError):
-            pass
+    def close(self) -> None:
+        """Close now; unsent bytes are dropped (only a finished or failed exchange is closed)."""
+        self._closed = True
+        if self._transport is not None:
+            self._transport.abort()
 
-    async def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
-                        timeout: float | None = None) -> httpcore.AsyncNetworkStream:
-        try:
-            async with asyncio.timeout(timeout):
-                await self._writer.start_tls(ssl_context, server_hostname=server_hostname)
-        except TimeoutError as exc:
-            await self.aclose()
-            raise httpcore.ConnectTimeout("TLS handshake timed out") from exc
-        except (OSError, ssl.SSLError) as exc:
-            await self.aclose()
-            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
-        return self
-
-    def get_extra_info(self, info: str) -> Any:
-        if info == "is_readable":
-            # buffered bytes or a seen EOF mean "readable" (httpcore then drops an idle connection)
-            if self._reader.at_eof() or getattr(self._reader, "_buffer", None):
-                return True
-            return is_socket_readable(self._writer.get_extra_info("socket"))
-        if info == "ssl_object":
-            return self._writer.get_extra_info("ssl_object")
-        if info == "client_addr":
-            return self._writer.get_extra_info("sockname")
-        if info == "server_addr":
-            return self._writer.get_extra_info("peername")
-        if info == "socket":
-            return self._writer.get_extra_info("socket")
-        return None
+    def get_extra_info(self, name: str) -> Any:
+        return self._transport.get_extra_info(name) if self._transport is not None else None
 
 
-class AsyncioBackend(httpcore.AsyncNetworkBackend):
-    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
-                          local_address: str | None = None,
-                          socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-                          ) -> httpcore.AsyncNetworkStream:
-        try:
-            async with asyncio.timeout(timeout):
-                reader, writer = await asyncio.open_connection(
-                    host, port, local_addr=(local_address, 0) if local_address else None)
-        except TimeoutError as exc:
-            raise httpcore.ConnectTimeout(f"connect to {host}:{port} timed out") from exc
-        except OSError as exc:
-            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
-        sock = writer.get_extra_info("socket")
-        if sock is not None:
-            for option in socket_options or ():
-                sock.setsockopt(*option)
-            if sock.family in (socket.AF_INET, socket.AF_INET6):
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return AsyncioStream(reader, writer)
-
-    async def connect_unix_socket(self, path: str, timeout: float | None = None,
-                                  socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-                                  ) -> httpcore.AsyncNetworkStream:
-        raise httpcore.ConnectError("unix sockets are not supported")
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
+async def open_stream(address: str, port: int, timeout: float | None, *,
+                      ssl_context: ssl.SSLContext | None = None, server_hostname: str | None = None) -> ByteStream:
+    """Connect to an IP address (already checked by the caller); TLS when `ssl_context` is given,
+    verifying the certificate against `server_hostname`. The timeout covers the TLS handshake."""
+    loop = asyncio.get_running_loop()
+    try:
+        async with asyncio.timeout(timeout):
+            transport, stream = await loop.create_connection(
+                lambda: ByteStream(loop), address, port, ssl=ssl_context,
+                server_hostname=server_hostname if ssl_context is not None else None)
+    except TimeoutError as exc:
+        raise httpx.ConnectTimeout(f"connect to {address}:{port} timed out") from exc
+    except OSError as exc:  # includes ssl.SSLError (certificate verification, handshake)
+        raise httpx.ConnectError(str(exc) or type(exc).__name__) from exc
+    sock = transport.get_extra_info("socket")
+    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return stream
 
 
 def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:

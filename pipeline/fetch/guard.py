@@ -3,7 +3,8 @@
 Loopback, private, link-local, CGNAT, multicast, reserved and unspecified addresses are refused
 unless `Settings.allow_private_addresses` (optionally narrowed by `allowed_private_networks`).
 Cloud metadata endpoints are refused always. The check runs before every hop of a redirect chain,
-and `GuardedBackend` re-checks the address actually connected to (no DNS-rebinding window).
+and the transport connects only to addresses that `allowed_addresses` checked (no DNS-rebinding
+window).
 """
 
 from __future__ import annotations
@@ -13,11 +14,9 @@ import functools
 import ipaddress
 import socket
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
-
-import httpcore
 
 from pipeline.config import Settings
 
@@ -32,7 +31,7 @@ _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 
 
 class AddressRefused(Exception):
-    """Raised by GuardedBackend when a connection would reach a refused address."""
+    """Raised by allowed_addresses (so by the transport's connect) when a host has a refused address."""
 
 
 class ResolutionFailed(Exception):
@@ -97,7 +96,7 @@ async def system_resolver(host: str, port: int) -> list[str]:
 
 class CachingResolver:
     """Remembers answers for `ttl` seconds: one lookup per host per cycle instead of per request.
-    The connection itself still goes to an address that passed the check (GuardedBackend)."""
+    The connection itself still goes to an address that passed the check (allowed_addresses)."""
 
     def __init__(self, inner: Resolver = system_resolver, ttl: float = 60.0) -> None:
         self._inner = inner
@@ -134,13 +133,26 @@ async def check_url(url: str, policy: AddressPolicy, resolver: Resolver = system
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
         return "URL has an invalid port"
+    try:
+        await allowed_addresses(host, port, policy, resolver)
+    except AddressRefused as exc:
+        return str(exc)
+    return None
+
+
+async def allowed_addresses(host: str, port: int, policy: AddressPolicy,
+                            resolver: Resolver = system_resolver) -> list[str]:
+    """Every address `host` resolves to, each allowed by `policy`; the caller connects to these and
+    nothing else, so DNS cannot change the answer in between. Raises AddressRefused with the reason
+    when any address is refused, ResolutionFailed when the name does not resolve."""
     literal = _literal(host)
     if literal is not None:
-        addresses: Iterable[str] = [str(literal)]
+        addresses = [str(literal)]
     else:
-        if host.lower() in ("localhost", "localhost.localdomain") or host.lower().endswith(".localhost"):
+        lowered = host.lower()
+        if lowered in ("localhost", "localhost.localdomain") or lowered.endswith(".localhost"):
             if not policy.allow_private:
-                return f"host {host} is loopback"
+                raise AddressRefused(f"host {host} is loopback")
         try:
             addresses = await resolver(host, port)
         except (OSError, UnicodeError) as exc:
@@ -150,10 +162,10 @@ async def check_url(url: str, policy: AddressPolicy, resolver: Resolver = system
     for addr in addresses:
         parsed, reason = _verdict(policy, addr)
         if not parsed:
-            return f"{host} resolved to an unparseable address {addr!r}"
+            raise AddressRefused(f"{host} resolved to an unparseable address {addr!r}")
         if reason:
-            return f"host {host}: {reason}" if literal is None else reason
-    return None
+            raise AddressRefused(f"host {host}: {reason}" if literal is None else reason)
+    return addresses
 
 
 @functools.lru_cache(maxsize=4096)
@@ -164,47 +176,3 @@ def _verdict(policy: AddressPolicy, addr: str) -> tuple[bool, str | None]:
     if ip is None:
         return False, None
     return True, policy.refusal(ip)
-
-
-class GuardedBackend(httpcore.AsyncNetworkBackend):
-    """Resolves, checks and connects to the checked address, so DNS cannot change in between."""
-
-    def __init__(self, inner: httpcore.AsyncNetworkBackend, policy: AddressPolicy,
-                 resolver: Resolver = system_resolver) -> None:
-        self._inner = inner
-        self._policy = policy
-        self._resolver = resolver
-
-    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
-                          local_address: str | None = None,
-                          socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-                          ) -> httpcore.AsyncNetworkStream:
-        literal = _literal(host)
-        try:
-            addresses = [str(literal)] if literal is not None else await self._resolver(host, port)
-        except (OSError, UnicodeError) as exc:
-            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
-        last_exc: Exception | None = None
-        for addr in addresses:
-            ip = _literal(addr.split("%")[0])
-            if ip is None:
-                continue
-            reason = self._policy.refusal(ip)
-            if reason:
-                raise AddressRefused(f"host {host}: {reason}")
-            try:
-                return await self._inner.connect_tcp(addr, port, timeout=timeout, local_address=local_address,
-                                                     socket_options=socket_options)
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                last_exc = exc
-        if last_exc is not None:
-            raise last_exc
-        raise httpcore.ConnectError(f"cannot resolve {host}")
-
-    async def connect_unix_socket(self, path: str, timeout: float | None = None,
-                                  socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-                                  ) -> httpcore.AsyncNetworkStream:
-        raise AddressRefused("unix sockets are not allowed")
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)

@@ -19,13 +19,11 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from pipeline.config import Settings
-from pipeline.fetch.aio import AsyncioBackend
 from pipeline.fetch.decode import BoundedDecoder, DecodeError, TooLarge
 from pipeline.fetch.guard import (
     AddressPolicy,
     AddressRefused,
     CachingResolver,
-    GuardedBackend,
     ResolutionFailed,
     Resolver,
     check_url,
@@ -33,6 +31,7 @@ from pipeline.fetch.guard import (
 )
 from pipeline.fetch.politeness import Politeness
 from pipeline.fetch.robots import ROBOTS_MAX_BYTES, RobotsCache
+from pipeline.fetch.transport import LeanTransport
 from pipeline.outcomes import Outcome, Status
 
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
@@ -101,14 +100,10 @@ class HttpClient:
         self.politeness = politeness or Politeness(settings.per_host_concurrency, settings.per_host_delay,
                                                    settings.global_concurrency)
         if transport is None:
-            transport = httpx.AsyncHTTPTransport(
-                retries=0,
-                limits=httpx.Limits(max_connections=max(4, settings.global_concurrency),
-                                    max_keepalive_connections=max(4, settings.global_concurrency)),
-            )
-            pool = getattr(transport, "_pool", None)
-            if pool is not None and hasattr(pool, "_network_backend"):
-                pool._network_backend = GuardedBackend(AsyncioBackend(), self.policy, self.resolver)
+            # the transport re-checks the address it connects to (no DNS-rebinding window)
+            slots = max(4, settings.global_concurrency)
+            transport = LeanTransport(policy=self.policy, resolver=self.resolver, max_connections=slots,
+                                      max_idle=slots, max_idle_per_origin=slots)
         headers = {"User-Agent": user_agent(settings), "Accept-Encoding": "gzip, deflate, br"}
         if "@" in settings.contact:
             headers["From"] = settings.contact
