@@ -98,26 +98,9 @@ class LeanTransport(httpx.AsyncBaseTransport):
         except httpx.TransportError as exc:
             exc.request = request
             raise
-        conn: _Connection | None = None
         try:
-            conn = self._idle_connection(origin)
-            try:
-                if conn is None:
-                    conn = await self._connect(origin, timeouts.get("connect"))
-                    head = await self._exchange(conn, request, timeouts, reused=False)
-                else:
-                    try:
-                        head = await self._exchange(conn, request, timeouts, reused=request.method == "GET")
-                    except _Stale:
-                        self._discard(conn)
-                        conn = None
-                        conn = await self._connect(origin, timeouts.get("connect"))
-                        head = await self._exchange(conn, request, timeouts, reused=False)
-            except h11.ProtocolError as exc:
-                raise httpx.RemoteProtocolError(str(exc) or type(exc).__name__) from exc
+            conn, head = await self._start(origin, request, timeouts)
         except BaseException as exc:
-            if conn is not None:
-                self._discard(conn)
             self._slots.release()
             if isinstance(exc, httpx.TransportError):
                 exc.request = request
@@ -125,6 +108,29 @@ class LeanTransport(httpx.AsyncBaseTransport):
         return httpx.Response(head.status_code, headers=head.headers.raw_items(),
                               stream=_Body(self, conn, timeouts.get("read")),
                               extensions={"http_version": b"HTTP/1.1", "reason_phrase": head.reason})
+
+    async def _start(self, origin: Origin, request: httpx.Request,
+                     timeouts: dict[str, float | None]) -> tuple[_Connection, h11.Response]:
+        """Send the request on an idle or new connection and read the response head. A connection
+        that fails here is closed."""
+        conn = self._idle_connection(origin)
+        try:
+            if conn is not None:
+                try:
+                    return conn, await self._exchange(conn, request, timeouts, reused=request.method == "GET")
+                except _Stale:
+                    self._discard(conn)
+            conn = None
+            conn = await self._connect(origin, timeouts.get("connect"))
+            return conn, await self._exchange(conn, request, timeouts, reused=False)
+        except BaseException as exc:
+            if conn is not None:
+                self._discard(conn)
+            if isinstance(exc, h11.LocalProtocolError):
+                raise httpx.LocalProtocolError(str(exc) or type(exc).__name__) from exc
+            if isinstance(exc, h11.RemoteProtocolError):
+                raise httpx.RemoteProtocolError(str(exc) or type(exc).__name__) from exc
+            raise
 
     async def aclose(self) -> None:
         self._closed = True
@@ -268,7 +274,7 @@ class LeanTransport(httpx.AsyncBaseTransport):
                 raise _Stale from exc
             raise
         read_timeout = timeouts.get("read")
-        received = False
+        received = 0
         while True:
             event = state.next_event()
             if event is h11.NEED_DATA:
@@ -278,18 +284,27 @@ class LeanTransport(httpx.AsyncBaseTransport):
                     if reused and not received:
                         raise _Stale from exc
                     raise
-                if not chunk and reused and not received:
-                    raise _Stale
-                received = True
+                if not chunk and not received:
+                    if reused:
+                        raise _Stale
+                    raise httpx.RemoteProtocolError("server disconnected without sending a response")
+                received += len(chunk)
                 state.receive_data(chunk)
                 continue
             if type(event) is h11.Response:
+                # h11 bounds a head that is still incomplete; one that arrived whole is measured here
+                if received > self._max_header_bytes and _head_size(event) > self._max_header_bytes:
+                    raise httpx.RemoteProtocolError(f"response header exceeds {self._max_header_bytes} bytes")
                 return event
             if type(event) is h11.InformationalResponse:
                 continue
             if type(event) is h11.ConnectionClosed:
                 raise httpx.RemoteProtocolError("server disconnected without sending a response")
             raise httpx.RemoteProtocolError(f"unexpected {type(event).__name__} before the response")
+
+
+def _head_size(head: h11.Response) -> int:
+    return 15 + len(head.reason) + sum(len(name) + len(value) + 4 for name, value in head.headers.raw_items())
 
 
 class _Body(httpx.AsyncByteStream):
