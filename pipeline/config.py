@@ -44,6 +44,9 @@ class Settings:
     # ingest orchestration (feeds per poll shard, articles per process/index chunk)
     ingest_shard_size: int = 25
     ingest_chunk_size: int = 25
+    # worker processes that extract and tag a chunk (0 = one per available core, 1 = in the task's
+    # own process); fetching and indexing stay in the task
+    ingest_processes: int = 0
     # fetching
     user_agent: str = "newswatch/0.1 (+https://github.com/newswatch/newswatch)"
     contact: str = ""

@@ -16,6 +16,7 @@ problems become `Event`s in newswatch-events.
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any, TypedDict
@@ -224,20 +225,79 @@ def process_chunk(chunk: ChunkManifest, spool: Spool, settings: Settings) -> Chu
     return tagged_counts(chunk_id, lines, reused=False, entries=len(entries))
 
 
-def tag_entries(entries: list[FeedEntry], settings: Settings, run_id: str | None) -> list[dict[str, Any]]:
-    """fetch -> extract -> tag. Returns spool lines: {"kind": "article"|"event", "data": ...}."""
-    from pipeline.extract.extractor import extract_article
-    from pipeline.fetch.fetcher import fetch_pages
+WORKER_WARM_UP = "pipeline.jobs.ingest:warm_up"
+PROCESS_PAGES = "pipeline.jobs.ingest:process_pages"
+MIN_PAGES_PER_WORKER = 4
 
+
+def warm_up() -> None:
+    """What a worker loads once: the extractor and the tagger's spaCy model."""
+    import pipeline.extract.extractor  # noqa: F401
+    from pipeline.tagging.tagger import get_tagger
+
+    get_tagger().tag("Officials said the warm-up was complete.")
+
+
+def tag_entries(entries: list[FeedEntry], settings: Settings, run_id: str | None) -> list[dict[str, Any]]:
+    """fetch -> extract -> tag. Returns spool lines: {"kind": "article"|"event", "data": ...}.
+
+    Fetching runs here (asyncio, polite); extraction and tagging run in worker processes when the
+    chunk is big enough to share (`ingest_processes`, 0 = one per core), else here.
+    """
+    from pipeline.fetch.fetcher import fetch_pages
+    from pipeline.jobs.workers import plan_workers, shared_pool
+
+    workers = plan_workers(len(entries), settings.ingest_processes, MIN_PAGES_PER_WORKER)
+    pool = shared_pool(WORKER_WARM_UP) if workers > 1 else None
+    if pool is not None:
+        pool.ensure(workers)  # the workers warm up while the pages download
+    started = time.monotonic()
     pages: list[FetchedPage] = fetch_pages(entries, settings)
+    fetched = time.monotonic()
+    events = [outcome_event("fetch", p.outcome, run_id=run_id, feed_id=p.entry.feed_id, url=p.entry.url,
+                            article_id=p.entry.article_id) for p in pages if not p.outcome.ok]
+    ok = [p for p in pages if p.outcome.ok]
+    if pool is not None and len(ok) >= 2 * MIN_PAGES_PER_WORKER:
+        lines, redone = _process_in_workers(pool, ok, run_id, workers)
+        how = f"{workers} worker processes, {redone} batches redone in-process"
+    else:
+        lines, how = process_pages({"pages": ok, "run_id": run_id}), "in-process"
+    log.info("chunk of %d entries: fetched in %.1fs, extracted and tagged in %.1fs (%s)", len(entries),
+             fetched - started, time.monotonic() - fetched, how)
+    fetch_events = [{"kind": "event", "data": e.model_dump(mode="json")} for e in events]
+    return ([x for x in lines if x["kind"] == "article"] + fetch_events
+            + [x for x in lines if x["kind"] != "article"])
+
+
+def _process_in_workers(pool: Any, pages: list[FetchedPage], run_id: str | None,
+                        workers: int) -> tuple[list[dict[str, Any]], int]:
+    size = max(2, min(16, -(-len(pages) // (3 * workers))))
+    batches = [pages[i:i + size] for i in range(0, len(pages), size)]
+    payloads = [{"pages": [p.model_dump(mode="json") for p in b], "run_id": run_id} for b in batches]
+    results = pool.map(PROCESS_PAGES, payloads, workers, timeout=120.0 + 10.0 * len(pages))
+    lines: list[dict[str, Any]] = []
+    redone = 0
+    for batch, result in zip(batches, results, strict=True):
+        if result.ok:
+            lines += result.value
+        else:
+            log.warning("a worker failed on %d pages (%s); redoing them in this process", len(batch), result.error)
+            lines += process_pages({"pages": batch, "run_id": run_id})
+            redone += 1
+    return lines, redone
+
+
+def process_pages(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """Extract and tag fetched pages (models or their JSON): spool lines, articles then events.
+    A worker's job, and the in-process path."""
+    from pipeline.extract.extractor import extract_article
+
+    run_id = payload.get("run_id")
+    pages = [p if isinstance(p, FetchedPage) else FetchedPage.model_validate(p) for p in payload["pages"]]
     events: list[Event] = []
     articles: list[Article] = []
     for page in pages:
         entry = page.entry
-        if not page.outcome.ok:
-            events.append(outcome_event("fetch", page.outcome, run_id=run_id, feed_id=entry.feed_id,
-                                        url=entry.url, article_id=entry.article_id))
-            continue
         try:
             article = extract_article(page)
         except Exception as exc:  # a bug in one page must not sink the chunk
@@ -252,13 +312,13 @@ def tag_entries(entries: list[FeedEntry], settings: Settings, run_id: str | None
             continue
         articles.append(article)
 
-    tagged = tag_articles(articles, settings)
+    tagged = tag_articles(articles)
     lines: list[dict[str, Any]] = [{"kind": "article", "data": t.model_dump(mode="json")} for t in tagged]
     lines += [{"kind": "event", "data": e.model_dump(mode="json")} for e in events]
     return lines
 
 
-def tag_articles(articles: list[Article], settings: Settings) -> list[TaggedArticle]:
+def tag_articles(articles: list[Article]) -> list[TaggedArticle]:
     if not articles:
         return []
     from pipeline.tagging.tagger import get_tagger

@@ -105,7 +105,7 @@ def retag_chunk(chunk: ChunkManifest, spool: Spool, settings: Settings) -> Chunk
     if not spool.exists(RETAG, chunk_id):
         return ChunkManifest(chunk_id=chunk_id, entries=0, articles=0, failures={}, missing=True)
     articles = [Article.model_validate(r) for r in spool.read(RETAG, chunk_id)]
-    tagged = tag_articles(articles, settings)
+    tagged = tag_articles(articles)
     lines = [{"kind": "article", "data": t.model_dump(mode="json")} for t in tagged]
     spool.write(TAGGED, chunk_id, lines)
     spool.delete(RETAG, chunk_id)

@@ -54,7 +54,7 @@ def test_tag_entries_turns_each_failure_into_one_event(monkeypatch):
 
     monkeypatch.setattr(fetcher, "fetch_pages", fake_fetch)
     monkeypatch.setattr(extractor, "extract_article", fake_extract)
-    monkeypatch.setattr(ingest, "tag_articles", lambda articles, settings: [_tagged(1)] if articles else [])
+    monkeypatch.setattr(ingest, "tag_articles", lambda articles: [_tagged(1)] if articles else [])
 
     lines = ingest.tag_entries(entries, SETTINGS, run_id="r")
     kinds = [(x["kind"], x["data"].get("status")) for x in lines]
@@ -156,3 +156,34 @@ def test_summary_totals_and_last_line(spool):
     assert spool.read_json(RUNS, "r")["articles_indexed"] == 3
     assert spool.keys(RUNS) == ["r"]  # the per-shard poll manifests are cleaned up
     assert ingest.summary_line(summary) == "summary: articles_indexed=3 claims=10 entities=7 failures=2"
+
+
+def test_a_batch_a_worker_failed_is_redone_in_process(monkeypatch):
+    import pipeline.fetch.fetcher as fetcher
+    from pipeline.jobs.workers import BatchResult
+
+    entries = [_entry(n) for n in range(10)]
+    pages = [FetchedPage(entry=e, final_url=e.url, outcome=Outcome.success(), body="<html>") for e in entries]
+    monkeypatch.setattr(fetcher, "fetch_pages", lambda es, settings: pages)
+
+    def done_here(payload):
+        return [{"kind": "article", "data": {"id": p.entry.article_id if isinstance(p, FetchedPage)
+                                              else p["entry"]["article_id"], "where": "here"}}
+                for p in payload["pages"]]
+
+    class Pool:
+        def ensure(self, size):
+            self.size = size
+
+        def map(self, func, batches, workers, timeout):
+            assert func == ingest.PROCESS_PAGES and workers == 2
+            return [BatchResult(error="worker process ended (end of stream; exit code -9)") if i == 1 else
+                    BatchResult(value=[{"kind": "article", "data": {"id": p["entry"]["article_id"], "where": "worker"}}
+                                       for p in b["pages"]])
+                    for i, b in enumerate(batches)]
+
+    monkeypatch.setattr(ingest, "process_pages", done_here)
+    monkeypatch.setattr("pipeline.jobs.workers.shared_pool", lambda warm: Pool())
+    lines = ingest.tag_entries(entries, load_settings({}, ingest_processes=2), run_id="r")
+    assert [x["data"]["id"] for x in lines] == [f"a{n}" for n in range(10)]  # all, once, in order
+    assert [x["data"]["where"] for x in lines].count("here") == 2  # batch 1 (2 pages) redone here
