@@ -113,6 +113,7 @@ class CachingResolver:
         return addresses
 
 
+@functools.lru_cache(maxsize=4096)
 def _literal(host: str) -> IPAddress | None:
     try:
         return ipaddress.ip_address(host.strip("[]"))
@@ -120,9 +121,10 @@ def _literal(host: str) -> IPAddress | None:
         return None
 
 
-async def check_url(url: str, policy: AddressPolicy, resolver: Resolver = system_resolver) -> str | None:
-    """Resolve the URL's host; return the refusal reason, or None when every address is allowed.
-    Raises ResolutionFailed when the name does not resolve."""
+@functools.lru_cache(maxsize=8192)
+def _target(url: str) -> tuple[str, int] | str:
+    """(host, port) of an http(s) URL, or why it has none: a pure function of the string, so a feed
+    polled every cycle is split once (its host is still resolved and checked every time)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         return f"unsupported URL scheme {parts.scheme!r}"
@@ -133,8 +135,17 @@ async def check_url(url: str, policy: AddressPolicy, resolver: Resolver = system
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
         return "URL has an invalid port"
+    return host, port
+
+
+async def check_url(url: str, policy: AddressPolicy, resolver: Resolver = system_resolver) -> str | None:
+    """Resolve the URL's host; return the refusal reason, or None when every address is allowed.
+    Raises ResolutionFailed when the name does not resolve."""
+    target = _target(url)
+    if isinstance(target, str):
+        return target
     try:
-        await allowed_addresses(host, port, policy, resolver)
+        await allowed_addresses(*target, policy, resolver)
     except AddressRefused as exc:
         return str(exc)
     return None

@@ -9,6 +9,7 @@ an HTTP status, or a failure `Outcome` with the reason.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ PERMANENT_REDIRECTS = frozenset({301, 308})
 ERROR_BODY_BYTES = 64 * 1024
 MAX_RETRY_AFTER = 7 * 24 * 3600.0
 RAW_CHUNK = 16 * 1024
+_NO_BODY = httpx.ByteStream(b"")
 
 
 @dataclass
@@ -111,6 +113,8 @@ class HttpClient:
         # are followed above, hop by hop), and skipping AsyncClient's layers makes a 304 cheaper.
         self._transport = transport
         self._headers = headers
+        # parsed once per URL (a feed is fetched every cycle); invalid URLs raise and are not cached
+        self._parse_url = functools.lru_cache(maxsize=8192)(httpx.URL)
         self._timeout = httpx.Timeout(connect=settings.connect_timeout, read=settings.read_timeout,
                                       write=settings.read_timeout, pool=settings.total_timeout).as_dict()
         self.robots = RobotsCache(self._fetch_robots, robots_agent(settings))
@@ -192,8 +196,9 @@ class HttpClient:
     async def _request(self, url: str, headers: dict[str, str], max_bytes: int,
                        accept: Accept | None) -> HttpResult:
         try:
-            request = httpx.Request("GET", url, headers={**self._headers, **headers},
-                                    extensions={"timeout": self._timeout})
+            # a GET has no body: an empty stream skips httpx's body encoding (the transport adds Host)
+            request = httpx.Request("GET", self._parse_url(url), headers={**self._headers, **headers},
+                                    stream=_NO_BODY, extensions={"timeout": self._timeout})
             response = await self._transport.handle_async_request(request)
             response.request = request
         except AddressRefused as exc:
@@ -216,10 +221,7 @@ class HttpClient:
         status = response.status_code
         if status in REDIRECT_CODES or status == 304:
             # drain the (tiny) body so the connection goes back to the pool instead of being closed
-            try:
-                await _read_capped(response, ERROR_BODY_BYTES)
-            except (TooLarge, DecodeError, httpx.HTTPError):
-                pass
+            await _drain(response, ERROR_BODY_BYTES)
             return result
         limit = max_bytes if status < 400 else min(max_bytes, ERROR_BODY_BYTES)
         if status < 400 and accept is not None and not accept(response.headers.get("content-type")):
@@ -251,6 +253,20 @@ class HttpClient:
             result.failure = Outcome.failure(Status.HTTP_ERROR, f"{type(exc).__name__} while reading: {exc}",
                                              http_status=status)
         return result
+
+
+async def _drain(response: httpx.Response, limit: int) -> None:
+    """Read and drop a body we do not need, up to `limit` raw bytes (beyond that, closing is cheaper)."""
+    if response.is_stream_consumed:
+        return
+    size = 0
+    try:
+        async for raw in response.aiter_raw():
+            size += len(raw)
+            if size > limit:
+                return
+    except httpx.HTTPError:
+        pass
 
 
 async def _read_capped(response: httpx.Response, limit: int) -> bytes:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 
@@ -45,16 +43,35 @@ class Politeness:
         host = self._hosts.get(key)
         return max(0.0, host.paused_until - time.monotonic()) if host else 0.0
 
-    @asynccontextmanager
-    async def slot(self, key: str) -> AsyncIterator[None]:
-        """Hold a request slot for `key`, spacing request starts by the per-host delay."""
-        host = self._host(key)
-        async with host.semaphore:
-            if self.per_host_delay > 0:
+    def slot(self, key: str) -> _Slot:
+        """`async with politeness.slot(host):` holds a request slot for `host`, spacing request starts
+        by the per-host delay."""
+        return _Slot(self, self._host(key))
+
+
+class _Slot:
+    __slots__ = ("_politeness", "_host")
+
+    def __init__(self, politeness: Politeness, host: _Host) -> None:
+        self._politeness = politeness
+        self._host = host
+
+    async def __aenter__(self) -> None:
+        host = self._host
+        delay = self._politeness.per_host_delay
+        await host.semaphore.acquire()
+        try:
+            if delay > 0:
                 async with host.lock:
                     wait = host.next_start - time.monotonic()
                     if wait > 0:
                         await asyncio.sleep(wait)
-                    host.next_start = time.monotonic() + self.per_host_delay
-            async with self._global:
-                yield
+                    host.next_start = time.monotonic() + delay
+            await self._politeness._global.acquire()
+        except BaseException:
+            host.semaphore.release()
+            raise
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._politeness._global.release()
+        self._host.semaphore.release()
