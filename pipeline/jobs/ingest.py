@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypedDict
 
@@ -54,6 +55,8 @@ class ChunkManifest(TypedDict, total=False):
     failures: dict[str, int]
     reused: bool
     missing: bool
+    workers: int  # worker processes that extracted and tagged it (0: the task's own process)
+    redone: int  # batches a worker failed on, redone in the task's process
 
 
 class IndexManifest(TypedDict):
@@ -100,13 +103,13 @@ def transport_errors() -> tuple[type[Exception], ...]:
     return (TransportConnectionError, ConnectionTimeout)
 
 
-def _record_events(es: Any, settings: Settings, events: list[Event]) -> None:
+def _record_events(es: Any, settings: Settings, events: list[Event], writer: Any = None) -> None:
     if not events:
         return
     from pipeline.index.writer import IndexWriter
 
     try:
-        report = IndexWriter(es, settings).record_events(events)
+        report = (writer or IndexWriter(es, settings)).record_events(events)
     except transport_errors() as exc:
         raise as_unavailable(exc, "recording events") from exc
     for failure in report.failures:
@@ -219,15 +222,28 @@ def process_chunk(chunk: ChunkManifest, spool: Spool, settings: Settings) -> Chu
 
     entries = [FeedEntry.model_validate(r) for r in spool.read(ENTRIES, chunk_id)]
     run_id = chunk_id.rsplit(".s", 1)[0]
-    lines = tag_entries(entries, settings, run_id=run_id)
-    spool.write(TAGGED, chunk_id, lines)
+    done = tag_entries(entries, settings, run_id=run_id)
+    spool.write(TAGGED, chunk_id, done.lines)
     spool.delete(ENTRIES, chunk_id)  # the tagged batch now holds everything the entries did
-    return tagged_counts(chunk_id, lines, reused=False, entries=len(entries))
+    manifest = tagged_counts(chunk_id, done.lines, reused=False, entries=len(entries))
+    manifest.update(workers=done.workers, redone=done.redone)
+    return manifest
 
 
 WORKER_WARM_UP = "pipeline.jobs.ingest:warm_up"
 PROCESS_PAGES = "pipeline.jobs.ingest:process_pages"
 MIN_PAGES_PER_WORKER = 4
+# with ingest_processes = 0 (auto), workers are started only for a chunk that gives each at least
+# this many pages: starting one costs about 1.5 s of CPU (interpreter, spaCy, the model), about 20
+# pages' worth of tagging; once started, they serve every later chunk of the same process
+MIN_PAGES_PER_NEW_WORKER = 30
+
+
+@dataclass
+class Processed:
+    lines: list[dict[str, Any]]  # spool lines: {"kind": "article"|"event", "data": ...}
+    workers: int = 0  # worker processes used (0: this process)
+    redone: int = 0  # batches a worker failed on, redone here
 
 
 def warm_up() -> None:
@@ -238,16 +254,29 @@ def warm_up() -> None:
     get_tagger().tag("Officials said the warm-up was complete.")
 
 
-def tag_entries(entries: list[FeedEntry], settings: Settings, run_id: str | None) -> list[dict[str, Any]]:
-    """fetch -> extract -> tag. Returns spool lines: {"kind": "article"|"event", "data": ...}.
+def plan_chunk_workers(n_entries: int, settings: Settings) -> int:
+    """Worker processes for a chunk of `n_entries` (1: none, do it in this process)."""
+    from pipeline.jobs.workers import live_workers, plan_workers
+
+    if settings.ingest_processes != 0:
+        return plan_workers(n_entries, settings.ingest_processes, MIN_PAGES_PER_WORKER)
+    warm = live_workers(WORKER_WARM_UP)
+    wanted = plan_workers(n_entries, 0, MIN_PAGES_PER_WORKER)
+    affordable = max(warm, plan_workers(n_entries, 0, MIN_PAGES_PER_NEW_WORKER))
+    return min(wanted, affordable) if affordable > 1 else 1
+
+
+def tag_entries(entries: list[FeedEntry], settings: Settings, run_id: str | None) -> Processed:
+    """fetch -> extract -> tag.
 
     Fetching runs here (asyncio, polite); extraction and tagging run in worker processes when the
-    chunk is big enough to share (`ingest_processes`, 0 = one per core), else here.
+    chunk is big enough to share (`ingest_processes`; 0 = one per core, see plan_chunk_workers),
+    else here.
     """
     from pipeline.fetch.fetcher import fetch_pages
-    from pipeline.jobs.workers import plan_workers, shared_pool
+    from pipeline.jobs.workers import shared_pool
 
-    workers = plan_workers(len(entries), settings.ingest_processes, MIN_PAGES_PER_WORKER)
+    workers = plan_chunk_workers(len(entries), settings)
     pool = shared_pool(WORKER_WARM_UP) if workers > 1 else None
     if pool is not None:
         pool.ensure(workers)  # the workers warm up while the pages download
@@ -259,14 +288,16 @@ def tag_entries(entries: list[FeedEntry], settings: Settings, run_id: str | None
     ok = [p for p in pages if p.outcome.ok]
     if pool is not None and len(ok) >= 2 * MIN_PAGES_PER_WORKER:
         lines, redone = _process_in_workers(pool, ok, run_id, workers)
+        done = Processed(lines, workers, redone)
         how = f"{workers} worker processes, {redone} batches redone in-process"
     else:
-        lines, how = process_pages({"pages": ok, "run_id": run_id}), "in-process"
+        done, how = Processed(process_pages({"pages": ok, "run_id": run_id})), "in-process"
     log.info("chunk of %d entries: fetched in %.1fs, extracted and tagged in %.1fs (%s)", len(entries),
              fetched - started, time.monotonic() - fetched, how)
     fetch_events = [{"kind": "event", "data": e.model_dump(mode="json")} for e in events]
-    return ([x for x in lines if x["kind"] == "article"] + fetch_events
-            + [x for x in lines if x["kind"] != "article"])
+    done.lines = ([x for x in done.lines if x["kind"] == "article"] + fetch_events
+                  + [x for x in done.lines if x["kind"] != "article"])
+    return done
 
 
 def _process_in_workers(pool: Any, pages: list[FetchedPage], run_id: str | None,
@@ -366,7 +397,7 @@ def index_chunk(chunk: ChunkManifest, spool: Spool, settings: Settings) -> Index
             reason = failed[t.article.article_id]
             events.append(outcome_event("index", Outcome.failure(Status.INDEX_ERROR, reason), run_id=run_id,
                                         url=t.article.url, article_id=t.article.article_id))
-    _record_events(es, settings, events)
+    _record_events(es, settings, events, writer)
     spool.delete(TAGGED, chunk_id)
     ok = [t for t in articles if t.article.article_id not in failed]
     return IndexManifest(

@@ -178,7 +178,8 @@ class WorkerPool:
                 except RuntimeError as exc:
                     results[i] = BatchResult(error=f"worker raised: {exc}")
                 except WorkerGone as exc:
-                    code = worker.proc.poll()
+                    worker.stop()  # reaps it (or kills it, if it broke the protocol but lives on)
+                    code = worker.proc.returncode
                     results[i] = BatchResult(error=f"worker process ended ({exc}; exit code {code})")
                     return
 
@@ -211,6 +212,12 @@ def shared_pool(warm: str | None) -> WorkerPool:
     if pool is None:
         pool = _pools[warm] = WorkerPool(warm)
     return pool
+
+
+def live_workers(warm: str | None) -> int:
+    """How many workers of this process's pool for `warm` are running."""
+    pool = _pools.get(warm)
+    return sum(1 for w in pool.workers if w.alive()) if pool is not None else 0
 
 
 @atexit.register

@@ -44,7 +44,10 @@ def ingest_env(es_url, airflow_db, site, tmp_path_factory):
     extra = (f"- {{id: hostile-503, name: Broken feed, url: '{site.url('/feeds/broken.xml')}'}}\n"
              f"- {{id: hostile-garbled, name: Garbled feed, url: '{site.url('/feeds/garbled.xml')}'}}\n")
     feeds_file.write_text(demo_feeds_yaml(DEMO_SITE, site.base_url).replace("feeds:\n", "feeds:\n" + extra, 1))
-    with newswatch_env(es_url, data_dir, feeds_file, PREFIX):
+    with newswatch_env(es_url, data_dir, feeds_file, PREFIX) as env:
+        # the process task hands extraction and tagging to worker processes (auto does so only for
+        # chunks big enough to pay for starting them; the demo site's chunk is small)
+        env.setenv("NEWSWATCH_INGEST_PROCESSES", "2")
         yield data_dir
     drop_indices(es_url, PREFIX)
 
@@ -65,6 +68,17 @@ def _asset_event_extra(run_id: str) -> dict:
         (event,) = (session.query(AssetEvent).join(AssetModel, AssetEvent.asset_id == AssetModel.id)
                     .filter(AssetModel.name == "newswatch_articles", AssetEvent.source_run_id == run_id).all())
         return dict(event.extra)
+
+
+def _process_manifests(run_id: str) -> list[dict]:
+    """What the mapped process task returned through XCom."""
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        rows = session.query(XComModel).filter(XComModel.run_id == run_id, XComModel.task_id == "process",
+                                               XComModel.key == "return_value").all()
+        return [XComModel.deserialize_value(row) for row in rows]
 
 
 def _count(es_client, kind: str) -> int:
@@ -89,6 +103,8 @@ def test_feeds_in_searchable_claims_and_entities_out_then_nothing_new(ingest_env
     assert {k: by_reason.get(k) for k in EXPECTED_FAILURES} == EXPECTED_FAILURES
     assert any(k.startswith("feeds:") for k in by_reason), by_reason  # the 503 / garbled feeds
     assert summary["pending_batches"] == []
+    (processed,) = _process_manifests(first.run_id)
+    assert (processed["workers"], processed["redone"], processed["articles"]) == (2, 0, 12)
     spool = Spool(default_root(str(ingest_env)))
     assert spool.keys(ENTRIES) == [] and spool.keys(TAGGED) == []
 

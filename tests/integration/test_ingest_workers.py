@@ -48,8 +48,8 @@ def test_worker_processes_give_the_in_process_result(caplog: pytest.LogCaptureFi
         entries = [entry_for_url(u) for u in urls]
 
         with caplog.at_level("INFO", logger="pipeline.jobs.ingest"):
-            in_process = ingest.tag_entries(entries, _settings(1), run_id="r")
-            in_workers = ingest.tag_entries(entries, _settings(2), run_id="r")
+            in_process = ingest.tag_entries(entries, _settings(1), run_id="r").lines
+            in_workers = ingest.tag_entries(entries, _settings(2), run_id="r").lines
 
     paths = [r.getMessage().rsplit("(", 1)[-1] for r in caplog.records if "extracted and tagged" in r.getMessage()]
     assert paths == ["in-process)", "2 worker processes, 0 batches redone in-process)"]

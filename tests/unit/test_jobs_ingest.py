@@ -56,7 +56,7 @@ def test_tag_entries_turns_each_failure_into_one_event(monkeypatch):
     monkeypatch.setattr(extractor, "extract_article", fake_extract)
     monkeypatch.setattr(ingest, "tag_articles", lambda articles: [_tagged(1)] if articles else [])
 
-    lines = ingest.tag_entries(entries, SETTINGS, run_id="r")
+    lines = ingest.tag_entries(entries, SETTINGS, run_id="r").lines
     kinds = [(x["kind"], x["data"].get("status")) for x in lines]
     assert kinds == [("article", None), ("event", "http_error"), ("event", "parse_error")]
     events = [x["data"] for x in lines if x["kind"] == "event"]
@@ -66,8 +66,8 @@ def test_tag_entries_turns_each_failure_into_one_event(monkeypatch):
 
 def test_process_chunk_reuses_a_spooled_batch_and_deletes_entries(spool, monkeypatch):
     calls = []
-    monkeypatch.setattr(ingest, "tag_entries", lambda entries, settings, run_id: calls.append(run_id) or [
-        {"kind": "article", "data": _tagged(1).model_dump(mode="json")}])
+    monkeypatch.setattr(ingest, "tag_entries", lambda entries, settings, run_id: calls.append(run_id) or ingest.Processed([
+        {"kind": "article", "data": _tagged(1).model_dump(mode="json")}]))
     spool.write(ENTRIES, "run1.s0-c0", [_entry(1)])
 
     first = ingest.process_chunk({"chunk_id": "run1.s0-c0"}, spool, SETTINGS)
@@ -184,6 +184,22 @@ def test_a_batch_a_worker_failed_is_redone_in_process(monkeypatch):
 
     monkeypatch.setattr(ingest, "process_pages", done_here)
     monkeypatch.setattr("pipeline.jobs.workers.shared_pool", lambda warm: Pool())
-    lines = ingest.tag_entries(entries, load_settings({}, ingest_processes=2), run_id="r")
-    assert [x["data"]["id"] for x in lines] == [f"a{n}" for n in range(10)]  # all, once, in order
-    assert [x["data"]["where"] for x in lines].count("here") == 2  # batch 1 (2 pages) redone here
+    done = ingest.tag_entries(entries, load_settings({}, ingest_processes=2), run_id="r")
+    assert [x["data"]["id"] for x in done.lines] == [f"a{n}" for n in range(10)]  # all, once, in order
+    assert [x["data"]["where"] for x in done.lines].count("here") == 2  # batch 1 (2 pages) redone here
+    assert (done.workers, done.redone) == (2, 1)
+
+
+def test_auto_starts_workers_only_for_a_chunk_that_pays_for_them(monkeypatch):
+    import pipeline.jobs.workers as workers
+
+    monkeypatch.setattr(workers, "available_cores", lambda: 2)
+    monkeypatch.setattr(workers, "live_workers", lambda warm: 0)
+    auto = load_settings({}, ingest_processes=0)
+    assert ingest.plan_chunk_workers(25, auto) == 1  # the default chunk: cheaper in this process
+    assert ingest.plan_chunk_workers(60, auto) == 2
+    monkeypatch.setattr(workers, "live_workers", lambda warm: 2)  # already running: small chunks too
+    assert ingest.plan_chunk_workers(12, auto) == 2
+    assert ingest.plan_chunk_workers(5, auto) == 1
+    assert ingest.plan_chunk_workers(12, load_settings({}, ingest_processes=2)) == 2  # explicit
+    assert ingest.plan_chunk_workers(500, load_settings({}, ingest_processes=1)) == 1
