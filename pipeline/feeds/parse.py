@@ -7,6 +7,7 @@ either way. Documents declaring XML entities are refused before parsing (entity-
 from __future__ import annotations
 
 import calendar
+import functools
 import html
 import re
 from collections.abc import Callable
@@ -26,6 +27,8 @@ _TAGS = re.compile(r"<[^>]+>")
 _SY_PERIODS = {"hourly": 3600, "daily": 86400, "weekly": 7 * 86400, "monthly": 30 * 86400,
                "yearly": 365 * 86400}
 FUTURE_TOLERANCE = timedelta(days=1)
+# items repeat from one poll of a feed to the next: their links are checked once per process
+_is_http = functools.lru_cache(maxsize=65536)(is_http_url)
 
 
 @dataclass
@@ -115,7 +118,7 @@ def drop_known_items(body: bytes, known_url_hash: Callable[[str], bool]) -> tupl
     dropped = 0
     for item in items:
         link = _item_link(item)
-        if link and is_http_url(link) and known_url_hash(canonicalize_url(link)):
+        if link and _is_http(link) and known_url_hash(canonicalize_url(link)):
             parent = item.getparent()
             if parent is not None:
                 parent.remove(item)
@@ -156,9 +159,9 @@ def parse_feed(body: bytes, feed: FeedConfig, *, url: str | None = None, content
     language = feed.language or (str(meta.get("language") or "").split("-")[0].lower() or None)
     for e in d.get("entries", []):
         link = e.get("link")
-        if not link or not is_http_url(link):
+        if not link or not _is_http(link):
             guid = e.get("id") or ""
-            link = guid if is_http_url(guid) else None
+            link = guid if _is_http(guid) else None
         if not link:
             parsed.skipped += 1
             continue

@@ -15,7 +15,7 @@ import ipaddress
 import socket
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from pipeline.config import Settings
@@ -42,6 +42,9 @@ class ResolutionFailed(Exception):
 class AddressPolicy:
     allow_private: bool = False
     allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    # address -> (parseable, refusal reason); a pure function of the policy, so worked out once
+    _verdicts: dict[str, tuple[bool, str | None]] = field(default_factory=dict, init=False, repr=False,
+                                                         compare=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AddressPolicy:
@@ -121,6 +124,12 @@ def _literal(host: str) -> IPAddress | None:
         return None
 
 
+@functools.lru_cache(maxsize=4096)
+def _literal_address(host: str) -> str | None:
+    ip = _literal(host)
+    return None if ip is None else str(ip)
+
+
 @functools.lru_cache(maxsize=8192)
 def _target(url: str) -> tuple[str, int] | str:
     """(host, port) of an http(s) URL, or why it has none: a pure function of the string, so a feed
@@ -156,9 +165,9 @@ async def allowed_addresses(host: str, port: int, policy: AddressPolicy,
     """Every address `host` resolves to, each allowed by `policy`; the caller connects to these and
     nothing else, so DNS cannot change the answer in between. Raises AddressRefused with the reason
     when any address is refused, ResolutionFailed when the name does not resolve."""
-    literal = _literal(host)
+    literal = _literal_address(host)
     if literal is not None:
-        addresses = [str(literal)]
+        addresses = [literal]
     else:
         lowered = host.lower()
         if lowered in ("localhost", "localhost.localdomain") or lowered.endswith(".localhost"):
@@ -179,11 +188,15 @@ async def allowed_addresses(host: str, port: int, policy: AddressPolicy,
     return addresses
 
 
-@functools.lru_cache(maxsize=4096)
 def _verdict(policy: AddressPolicy, addr: str) -> tuple[bool, str | None]:
-    """(parseable, refusal reason) for one address: a pure function of the two, so it is computed
-    once per address instead of once per request (every hop is still checked)."""
+    """(parseable, refusal reason) for one address, remembered by the policy: every hop is still
+    checked, the answer is computed once per address."""
+    known = policy._verdicts.get(addr)
+    if known is not None:
+        return known
     ip = _literal(addr.split("%")[0])
-    if ip is None:
-        return False, None
-    return True, policy.refusal(ip)
+    verdict = (False, None) if ip is None else (True, policy.refusal(ip))
+    if len(policy._verdicts) >= 4096:
+        policy._verdicts.clear()
+    policy._verdicts[addr] = verdict
+    return verdict

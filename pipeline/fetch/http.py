@@ -41,6 +41,8 @@ ERROR_BODY_BYTES = 64 * 1024
 MAX_RETRY_AFTER = 7 * 24 * 3600.0
 RAW_CHUNK = 16 * 1024
 _NO_BODY = httpx.ByteStream(b"")
+# parsed once per URL and process (a feed is fetched every cycle); an invalid URL raises, not cached
+_parse_url = functools.lru_cache(maxsize=8192)(httpx.URL)
 
 
 @dataclass
@@ -113,8 +115,6 @@ class HttpClient:
         # are followed above, hop by hop), and skipping AsyncClient's layers makes a 304 cheaper.
         self._transport = transport
         self._headers = headers
-        # parsed once per URL (a feed is fetched every cycle); invalid URLs raise and are not cached
-        self._parse_url = functools.lru_cache(maxsize=8192)(httpx.URL)
         self._timeout = httpx.Timeout(connect=settings.connect_timeout, read=settings.read_timeout,
                                       write=settings.read_timeout, pool=settings.total_timeout).as_dict()
         self.robots = RobotsCache(self._fetch_robots, robots_agent(settings))
@@ -181,8 +181,7 @@ class HttpClient:
 
     async def _one(self, url: str, headers: dict[str, str], max_bytes: int, accept: Accept | None,
                    budget: list[float]) -> HttpResult:
-        host = urlsplit(url).netloc.lower()
-        async with self.politeness.slot(host):
+        async with self.politeness.slot(_host_key(url)):
             started = time.monotonic()
             try:
                 async with asyncio.timeout(max(0.0, budget[0])):
@@ -197,7 +196,7 @@ class HttpClient:
                        accept: Accept | None) -> HttpResult:
         try:
             # a GET has no body: an empty stream skips httpx's body encoding (the transport adds Host)
-            request = httpx.Request("GET", self._parse_url(url), headers={**self._headers, **headers},
+            request = httpx.Request("GET", _parse_url(url), headers={**self._headers, **headers},
                                     stream=_NO_BODY, extensions={"timeout": self._timeout})
             response = await self._transport.handle_async_request(request)
             response.request = request
@@ -253,6 +252,11 @@ class HttpClient:
             result.failure = Outcome.failure(Status.HTTP_ERROR, f"{type(exc).__name__} while reading: {exc}",
                                              http_status=status)
         return result
+
+
+@functools.lru_cache(maxsize=8192)
+def _host_key(url: str) -> str:
+    return urlsplit(url).netloc.lower()
 
 
 async def _drain(response: httpx.Response, limit: int) -> None:
