@@ -105,17 +105,22 @@ class ByteStream(asyncio.Protocol):
                 if timer is not None:
                     timer.cancel()
         if self._chunks:
-            chunks = self._chunks
-            data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-            self._chunks = []
-            self._buffered = 0
-            if self._reading_paused and self._transport is not None and not self._closed:
-                self._reading_paused = False
-                self._transport.resume_reading()
-            return data
+            return self.take_buffered()
         if self._lost is not None:
             raise httpx.ReadError(str(self._lost) or type(self._lost).__name__) from self._lost
         return b""
+
+    def take_buffered(self) -> bytes:
+        """The bytes received and not read yet, without waiting."""
+        if not self._chunks:
+            return b""
+        data = b"".join(self._chunks)
+        self._chunks = []
+        self._buffered = 0
+        if self._reading_paused and self._transport is not None and not self._closed:
+            self._reading_paused = False
+            self._transport.resume_reading()
+        return data
 
     async def write(self, data: bytes, timeout: float | None) -> None:
         if self._closed or self._transport is None or self._transport.is_closing():

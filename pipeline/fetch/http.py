@@ -218,7 +218,9 @@ class HttpClient:
         result = HttpResult(url, url, status=response.status_code, headers=response.headers,
                             retry_after=parse_retry_after(response.headers.get("retry-after")))
         status = response.status_code
-        if status in REDIRECT_CODES or status == 304:
+        if status == 304:
+            return result  # no body by definition
+        if status in REDIRECT_CODES:
             # drain the (tiny) body so the connection goes back to the pool instead of being closed
             await _drain(response, ERROR_BODY_BYTES)
             return result

@@ -339,4 +339,22 @@ class _Body(httpx.AsyncByteStream):
     async def aclose(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
-            self._transport._release(conn, self._complete)
+            self._transport._release(conn, self._complete or _rest_arrived(conn))
+
+
+def _rest_arrived(conn: _Connection) -> bool:
+    """Whether the unread rest of the response (none at all for a 304) has already arrived, so
+    the connection can be reused without waiting; the rest is dropped."""
+    state = conn.h11
+    pending = conn.stream.take_buffered()
+    if pending:
+        state.receive_data(pending)
+    try:
+        while True:
+            event = state.next_event()
+            if type(event) is h11.EndOfMessage:
+                return True
+            if type(event) is not h11.Data:
+                return False
+    except h11.ProtocolError:
+        return False

@@ -265,14 +265,43 @@ def test_unread_body_closes_the_connection_instead_of_reusing_it(serve, run) -> 
     assert wait_for(lambda: server.closed_by_client >= 1)
 
 
+def test_closing_a_response_whose_rest_already_arrived_keeps_the_connection(serve, run) -> None:
+    """A 304 (never a body) or a small body that is already in: closing unread loses nothing."""
+    replies = {1: b"HTTP/1.1 304 Not Modified\r\n\r\n", 2: ok(b"small"), 3: ok(b"read")}
+    server = serve(lambda n, i, head: Reply(replies[i]))
+
+    async def main() -> bytes:
+        async with transport() as t:
+            for _ in range(2):
+                request = httpx.Request("GET", server.url(), extensions={"timeout": TIMEOUTS})
+                response = await t.handle_async_request(request)
+                await asyncio.sleep(0.05)  # let the whole response arrive
+                await response.aclose()
+            return (await get(t, server.url()))[1]
+
+    assert run(main()) == b"read"
+    assert server.accepted == 1
+
+
 def test_304_and_head_responses_have_no_body_and_keep_the_connection(serve, run) -> None:
-    server = serve(lambda n, i, head: Reply(b"HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\n\r\n"))
+    def reply(n: int, i: int, head: bytes) -> Reply:
+        if head.startswith(b"HEAD"):
+            return Reply(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n")  # the length of what GET would send
+        return Reply(b"HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\n\r\n")
+
+    server = serve(reply)
 
     async def main() -> list[tuple[int, bytes]]:
         async with transport() as t:
-            return [(status, body) for status, body, _ in [await get(t, server.url()) for _ in range(3)]]
+            out = [(status, body) for status, body, _ in [await get(t, server.url()) for _ in range(2)]]
+            request = httpx.Request("HEAD", server.url(), extensions={"timeout": TIMEOUTS})
+            response = await t.handle_async_request(request)
+            out.append((response.status_code, await response.aread()))
+            await response.aclose()
+            out.append((await get(t, server.url()))[:2])
+            return out
 
-    assert run(main()) == [(304, b"")] * 3
+    assert run(main()) == [(304, b""), (304, b""), (200, b""), (304, b"")]
     assert server.accepted == 1
 
 
