@@ -4,8 +4,9 @@ the SSRF guard at connect time.
 Requests and responses stay httpx objects (the client code, its exceptions and tests use httpx's
 API); what this replaces is httpcore's connection pool, whose bookkeeping scans every connection
 for every request. Here a request takes an idle connection of its origin from a deque (newest
-first) or opens one, and gives it back when the response has been read to the end and h11 says
-both sides are done and keep-alive is allowed; anything else closes the connection.
+first) or opens one, and gives it back when the response has been read to the end (or its unread
+rest had already arrived, as with a 304) and h11 says both sides are done and keep-alive is
+allowed; anything else closes the connection. A response must be closed: it holds its slot.
 
 - Connecting resolves the host, refuses it per `AddressPolicy` (AddressRefused) and connects to an
   address that was checked, so DNS cannot change the answer in between.
@@ -55,7 +56,6 @@ class _Connection:
 
 class _Stale(Exception):
     """A reused connection failed before any response byte arrived (the keep-alive race)."""
-
 
 
 class LeanTransport(httpx.AsyncBaseTransport):
@@ -346,15 +346,15 @@ def _rest_arrived(conn: _Connection) -> bool:
     """Whether the unread rest of the response (none at all for a 304) has already arrived, so
     the connection can be reused without waiting; the rest is dropped."""
     state = conn.h11
-    pending = conn.stream.take_buffered()
-    if pending:
-        state.receive_data(pending)
     try:
+        pending = conn.stream.take_buffered()
+        if pending:
+            state.receive_data(pending)
         while True:
             event = state.next_event()
             if type(event) is h11.EndOfMessage:
                 return True
             if type(event) is not h11.Data:
                 return False
-    except h11.ProtocolError:
+    except (h11.ProtocolError, RuntimeError):  # a broken exchange; RuntimeError: data after EOF
         return False
