@@ -103,6 +103,17 @@ def test_known_items_are_dropped_before_parsing_and_counted():
     assert (atom.known, atom.entries, atom.failure) == (1, [], None)
 
 
+def test_an_item_is_known_by_its_first_direct_link_child_only():
+    body = b"""<rss version="2.0"><channel><title>T</title><link>https://news.example/a</link>
+<item><title>1</title><link></link><link>https://news.example/a</link></item>
+<item><title>2</title><x><link>https://news.example/a</link></x></item>
+<item><title>3</title><link> https://news.example/a </link></item>
+</channel></rss>"""
+    parsed = parse_feed(body, FEED, now=NOW, known_url_hash=lambda c: c == "https://news.example/a")
+    assert parsed.known == 1
+    assert [e.title for e in parsed.entries] == ["1", "2"]
+
+
 def test_malformed_feeds_are_never_trimmed():
     body = MALFORMED_RSS.format(base="https://news.example").encode()
     parsed = parse_feed(body, FEED, now=NOW, known_url_hash=lambda c: True)
