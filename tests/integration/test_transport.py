@@ -636,3 +636,17 @@ def test_idle_connection_closed_by_the_server_is_dropped_before_a_post(serve, ru
     assert run(main()) == [200, 200]
     assert server.accepted == 2
     assert server.requests[1][1].startswith(b"POST /x HTTP/1.1")
+
+
+def test_a_request_cancelled_mid_read_gives_back_its_slot_and_its_connection(serve, run) -> None:
+    server = serve(lambda n, i, head: Reply(hang=True) if n == 1 else Reply(ok(b"next")))
+
+    async def main() -> bytes:
+        async with transport(max_connections=1) as t:
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(0.2):  # the caller's own time limit, as HttpClient's total one
+                    await get(t, server.url(), read=5.0)
+            return (await get(t, server.url(), pool=0.5))[1]
+
+    assert run(main()) == b"next"
+    assert server.accepted == 2  # the interrupted connection was not reused
