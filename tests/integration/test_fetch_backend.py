@@ -1,5 +1,5 @@
-"""The plain-asyncio network backend against real sockets on 127.0.0.1: connection reuse, a server
-that drops idle connections, refused connections and silent servers."""
+"""HttpClient over its default transport (LeanTransport) against real sockets on 127.0.0.1: connection
+reuse, a server that drops idle connections, refused connections and silent servers."""
 
 from __future__ import annotations
 
