@@ -98,16 +98,19 @@ class LeanTransport(httpx.AsyncBaseTransport):
         except httpx.TransportError as exc:
             exc.request = request
             raise
+        conn: _Connection | None = None
         try:
             conn, head = await self._start(origin, request, timeouts)
+            return httpx.Response(head.status_code, headers=head.headers.raw_items(),
+                                  stream=_Body(self, conn, timeouts.get("read")),
+                                  extensions={"http_version": b"HTTP/1.1", "reason_phrase": head.reason})
         except BaseException as exc:
+            if conn is not None:
+                self._discard(conn)
             self._slots.release()
             if isinstance(exc, httpx.TransportError):
                 exc.request = request
             raise
-        return httpx.Response(head.status_code, headers=head.headers.raw_items(),
-                              stream=_Body(self, conn, timeouts.get("read")),
-                              extensions={"http_version": b"HTTP/1.1", "reason_phrase": head.reason})
 
     async def _start(self, origin: Origin, request: httpx.Request,
                      timeouts: dict[str, float | None]) -> tuple[_Connection, h11.Response]:
