@@ -74,3 +74,41 @@ def test_plan_workers() -> None:
     assert plan_workers(7, 3, 4) == 1  # too few items to share
     assert plan_workers(0, 2, 4) == 1
     assert plan_workers(100, 0, 4) >= 1  # one per core
+
+
+@pytest.mark.parametrize("ending", ["exit", "os._exit"])
+def test_workers_leave_when_the_process_that_started_them_ends(ending: str, tmp_path: Path) -> None:
+    """No orphans: a task process that exits (cleanly, or abruptly as a killed task would) takes
+    its workers with it."""
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "owner.py"
+    script.write_text(
+        "import os, sys\n"
+        f"sys.path[:0] = [{str(HERE)!r}, {str(HERE.parents[2])!r}]\n"
+        "from pipeline.jobs.workers import shared_pool\n"
+        f"pool = shared_pool({FUNCS + ':warm'!r})\n"
+        f"pool.map({FUNCS + ':describe'!r}, [1, 2], workers=2, timeout=60)\n"
+        "print(' '.join(str(w.proc.pid) for w in pool.workers), flush=True)\n"
+        + ("sys.exit(0)\n" if ending == "exit" else "os._exit(0)\n"))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]))
+    log = tmp_path / "stderr.txt"
+    with log.open("w") as err:  # a file, not a pipe: workers inherit stderr, and run() must not wait for them
+        out = subprocess.run([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=err, text=True,
+                             env=env, timeout=60)
+    pids = [int(p) for p in out.stdout.split()]
+    assert len(pids) == 2, log.read_text()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_running(p) for p in pids):
+        time.sleep(0.1)
+    assert not any(_running(p) for p in pids)
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"  # a zombie has ended
+    except FileNotFoundError:
+        return False
