@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypedDict
@@ -232,6 +233,7 @@ def process_chunk(chunk: ChunkManifest, spool: Spool, settings: Settings) -> Chu
 
 WORKER_WARM_UP = "pipeline.jobs.ingest:warm_up"
 PROCESS_PAGES = "pipeline.jobs.ingest:process_pages"
+TAG_LINES = "pipeline.jobs.ingest:tag_lines"
 MIN_PAGES_PER_WORKER = 4
 # with ingest_processes = 0 (auto), workers are started only for a chunk that gives each at least
 # this many pages: starting one costs about 1.5 s of CPU (interpreter, spaCy, the model), about 20
@@ -302,20 +304,46 @@ def tag_entries(entries: list[FeedEntry], settings: Settings, run_id: str | None
 
 def _process_in_workers(pool: Any, pages: list[FetchedPage], run_id: str | None,
                         workers: int) -> tuple[list[dict[str, Any]], int]:
-    size = max(2, min(16, -(-len(pages) // (3 * workers))))
-    batches = [pages[i:i + size] for i in range(0, len(pages), size)]
-    payloads = [{"pages": [p.model_dump(mode="json") for p in b], "run_id": run_id} for b in batches]
-    results = pool.map(PROCESS_PAGES, payloads, workers, timeout=120.0 + 10.0 * len(pages))
+    return _in_workers(pool, PROCESS_PAGES, process_pages, "pages", pages, workers, run_id=run_id)
+
+
+def _in_workers(pool: Any, func: str, local: Callable[[dict[str, Any]], list[dict[str, Any]]], key: str,
+                items: list[Any], workers: int, **extra: Any) -> tuple[list[dict[str, Any]], int]:
+    """`func({key: batch, **extra})` over small batches of `items` in the pool, in order; a batch a
+    worker failed on is redone here with `local`. Returns the lines and how many batches were redone."""
+    size = max(2, min(16, -(-len(items) // (3 * workers))))
+    batches = [items[i:i + size] for i in range(0, len(items), size)]
+    payloads = [{key: [x.model_dump(mode="json") for x in b], **extra} for b in batches]
+    results = pool.map(func, payloads, workers, timeout=120.0 + 10.0 * len(items))
     lines: list[dict[str, Any]] = []
     redone = 0
     for batch, result in zip(batches, results, strict=True):
         if result.ok:
             lines += result.value
         else:
-            log.warning("a worker failed on %d pages (%s); redoing them in this process", len(batch), result.error)
-            lines += process_pages({"pages": batch, "run_id": run_id})
+            log.warning("a worker failed on %d %s (%s); redoing them in this process", len(batch), key, result.error)
+            lines += local({key: batch, **extra})
             redone += 1
     return lines, redone
+
+
+def tag_stored(articles: list[Article], settings: Settings) -> Processed:
+    """Tag already extracted articles (re-tagging), in worker processes when worthwhile."""
+    from pipeline.jobs.workers import shared_pool
+
+    workers = plan_chunk_workers(len(articles), settings)
+    if workers > 1 and len(articles) >= 2 * MIN_PAGES_PER_WORKER:
+        pool = shared_pool(WORKER_WARM_UP)
+        pool.ensure(workers)
+        lines, redone = _in_workers(pool, TAG_LINES, tag_lines, "articles", articles, workers)
+        return Processed(lines, workers, redone)
+    return Processed(tag_lines({"articles": articles}))
+
+
+def tag_lines(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """Tag articles (models or their JSON): spool lines. A worker's job, and the in-process path."""
+    articles = [a if isinstance(a, Article) else Article.model_validate(a) for a in payload["articles"]]
+    return [{"kind": "article", "data": t.model_dump(mode="json")} for t in tag_articles(articles)]
 
 
 def process_pages(payload: dict[str, Any]) -> list[dict[str, Any]]:

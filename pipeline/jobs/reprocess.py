@@ -19,7 +19,7 @@ from pipeline.jobs.ingest import (
     ChunkManifest,
     as_unavailable,
     es_client,
-    tag_articles,
+    tag_stored,
     tagged_counts,
     transport_errors,
 )
@@ -105,8 +105,9 @@ def retag_chunk(chunk: ChunkManifest, spool: Spool, settings: Settings) -> Chunk
     if not spool.exists(RETAG, chunk_id):
         return ChunkManifest(chunk_id=chunk_id, entries=0, articles=0, failures={}, missing=True)
     articles = [Article.model_validate(r) for r in spool.read(RETAG, chunk_id)]
-    tagged = tag_articles(articles)
-    lines = [{"kind": "article", "data": t.model_dump(mode="json")} for t in tagged]
-    spool.write(TAGGED, chunk_id, lines)
+    done = tag_stored(articles, settings)
+    spool.write(TAGGED, chunk_id, done.lines)
     spool.delete(RETAG, chunk_id)
-    return tagged_counts(chunk_id, lines, reused=False, entries=len(articles))
+    manifest = tagged_counts(chunk_id, done.lines, reused=False, entries=len(articles))
+    manifest.update(workers=done.workers, redone=done.redone)
+    return manifest

@@ -58,3 +58,17 @@ def test_worker_processes_give_the_in_process_result(caplog: pytest.LogCaptureFi
     kinds = [x["kind"] for x in in_process]
     assert kinds.count("article") == 12 and kinds.count("event") == 1
     assert all(x["data"]["tags"]["claims"] for x in in_process if x["kind"] == "article")
+
+
+def test_retagging_in_worker_processes_gives_the_in_process_result():
+    from pipeline.outcomes import Outcome
+    from pipeline.records import Article
+
+    articles = [Article(article_id=f"a{n}", url=f"http://x.test/{n}", canonical_url=f"http://x.test/{n}",
+                        title=f"Bridge story {n}", outcome=Outcome.success(), text=BODY.format(n=n))
+                for n in range(10)]
+    here = ingest.tag_stored(articles, _settings(1))
+    there = ingest.tag_stored(articles, _settings(2))
+    assert (here.workers, there.workers, there.redone) == (0, 2, 0)
+    assert _comparable(there.lines) == _comparable(here.lines)
+    assert [x["data"]["article"]["article_id"] for x in there.lines] == [a.article_id for a in articles]
