@@ -94,16 +94,11 @@ class ByteStream(asyncio.Protocol):
     async def read(self, timeout: float | None) -> bytes:
         """The bytes received so far (waiting up to `timeout` for some), or b"" at end of stream."""
         if not self._chunks and not self._eof:
-            waiter = self._waiter = self._loop.create_future()
-            timer = None
-            if timeout is not None:
-                timer = self._loop.call_later(timeout, _expire, waiter, httpx.ReadTimeout, "read")
+            self._waiter = self._loop.create_future()
             try:
-                await waiter
+                await self._wait(self._waiter, timeout, httpx.ReadTimeout, "read")
             finally:
                 self._waiter = None
-                if timer is not None:
-                    timer.cancel()
         if self._chunks:
             return self.take_buffered()
         if self._lost is not None:
@@ -128,18 +123,23 @@ class ByteStream(asyncio.Protocol):
         self._transport.write(data)
         if not self._writing_paused:
             return
-        waiter = self._drain_waiter = self._loop.create_future()
-        timer = None
-        if timeout is not None:
-            timer = self._loop.call_later(timeout, _expire, waiter, httpx.WriteTimeout, "write")
+        self._drain_waiter = self._loop.create_future()
+        try:
+            await self._wait(self._drain_waiter, timeout, httpx.WriteTimeout, "write")
+        finally:
+            self._drain_waiter = None
+        if self._closed:
+            raise httpx.WriteError("connection closed by the peer")
+
+    async def _wait(self, waiter: asyncio.Future[None], timeout: float | None,
+                    kind: type[httpx.TimeoutException], what: str) -> None:
+        """Await `waiter`; after `timeout` seconds it fails with `kind` (a timer only when one is set)."""
+        timer = None if timeout is None else self._loop.call_later(timeout, _expire, waiter, kind, what)
         try:
             await waiter
         finally:
-            self._drain_waiter = None
             if timer is not None:
                 timer.cancel()
-        if self._closed:
-            raise httpx.WriteError("connection closed by the peer")
 
     def close(self) -> None:
         """Close now; unsent bytes are dropped (only a finished or failed exchange is closed)."""
