@@ -2,5 +2,6 @@
 
 `ingest` runs the feed -> index pipeline over spooled batches, `reprocess` re-tags stored articles,
 `feeds` loads feed configuration into feed state. Each takes Settings and small manifests and
-returns small manifests, so tasks pass only ids, keys and counts through XCom.
+returns small manifests, so tasks pass only ids, keys and counts through XCom. `extract_tag` does the
+CPU-bound part of a chunk, here or in the worker processes of `workers` (entry point: `worker`).
 """

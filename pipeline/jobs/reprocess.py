@@ -15,11 +15,11 @@ from datetime import datetime
 from typing import Any
 
 from pipeline.config import Settings
+from pipeline.jobs.extract_tag import tag_stored
 from pipeline.jobs.ingest import (
     ChunkManifest,
     as_unavailable,
     es_client,
-    tag_stored,
     tagged_counts,
     transport_errors,
 )

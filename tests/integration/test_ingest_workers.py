@@ -9,7 +9,7 @@ import pytest
 
 from pipeline.config import load_settings
 from pipeline.fetch.fetcher import entry_for_url
-from pipeline.jobs import ingest
+from pipeline.jobs import extract_tag, ingest
 from pipeline.jobs.workers import shared_pool
 from simulator import Simulator
 
@@ -53,7 +53,7 @@ def test_worker_processes_give_the_in_process_result(caplog: pytest.LogCaptureFi
 
     paths = [r.getMessage().rsplit("(", 1)[-1] for r in caplog.records if "extracted and tagged" in r.getMessage()]
     assert paths == ["in-process)", "2 worker processes, 0 batches redone in-process)"]
-    assert len([w for w in shared_pool(ingest.WORKER_WARM_UP).workers if w.alive()]) == 2
+    assert len([w for w in shared_pool(extract_tag.WORKER_WARM_UP).workers if w.alive()]) == 2
     assert _comparable(in_workers) == _comparable(in_process)
     kinds = [x["kind"] for x in in_process]
     assert kinds.count("article") == 12 and kinds.count("event") == 1
@@ -67,8 +67,8 @@ def test_retagging_in_worker_processes_gives_the_in_process_result():
     articles = [Article(article_id=f"a{n}", url=f"http://x.test/{n}", canonical_url=f"http://x.test/{n}",
                         title=f"Bridge story {n}", outcome=Outcome.success(), text=BODY.format(n=n))
                 for n in range(10)]
-    here = ingest.tag_stored(articles, _settings(1))
-    there = ingest.tag_stored(articles, _settings(2))
+    here = extract_tag.tag_stored(articles, _settings(1))
+    there = extract_tag.tag_stored(articles, _settings(2))
     assert (here.workers, there.workers, there.redone) == (0, 2, 0)
     assert _comparable(there.lines) == _comparable(here.lines)
     assert [x["data"]["article"]["article_id"] for x in there.lines] == [a.article_id for a in articles]

@@ -9,7 +9,7 @@ import pytest
 
 from pipeline.config import load_settings
 from pipeline.index.errors import ClusterUnavailable
-from pipeline.jobs import ingest
+from pipeline.jobs import extract_tag, ingest
 from pipeline.outcomes import Outcome, Status
 from pipeline.records import Article, FeedEntry, FetchedPage, TaggedArticle
 from pipeline.spool import ENTRIES, RUNS, TAGGED, Spool
@@ -54,7 +54,7 @@ def test_tag_entries_turns_each_failure_into_one_event(monkeypatch):
 
     monkeypatch.setattr(fetcher, "fetch_pages", fake_fetch)
     monkeypatch.setattr(extractor, "extract_article", fake_extract)
-    monkeypatch.setattr(ingest, "tag_articles", lambda articles: [_tagged(1)] if articles else [])
+    monkeypatch.setattr(extract_tag, "tag_articles", lambda articles: [_tagged(1)] if articles else [])
 
     lines = ingest.tag_entries(entries, SETTINGS, run_id="r").lines
     kinds = [(x["kind"], x["data"].get("status")) for x in lines]
@@ -66,7 +66,7 @@ def test_tag_entries_turns_each_failure_into_one_event(monkeypatch):
 
 def test_process_chunk_reuses_a_spooled_batch_and_deletes_entries(spool, monkeypatch):
     calls = []
-    monkeypatch.setattr(ingest, "tag_entries", lambda entries, settings, run_id: calls.append(run_id) or ingest.Processed([
+    monkeypatch.setattr(ingest, "tag_entries", lambda entries, settings, run_id: calls.append(run_id) or extract_tag.Processed([
         {"kind": "article", "data": _tagged(1).model_dump(mode="json")}]))
     spool.write(ENTRIES, "run1.s0-c0", [_entry(1)])
 
@@ -176,13 +176,13 @@ def test_a_batch_a_worker_failed_is_redone_in_process(monkeypatch):
             self.size = size
 
         def map(self, func, batches, workers, timeout):
-            assert func == ingest.PROCESS_PAGES and workers == 2
+            assert func == extract_tag.PROCESS_PAGES and workers == 2
             return [BatchResult(error="worker process ended (end of stream; exit code -9)") if i == 1 else
                     BatchResult(value=[{"kind": "article", "data": {"id": p["entry"]["article_id"], "where": "worker"}}
                                        for p in b["pages"]])
                     for i, b in enumerate(batches)]
 
-    monkeypatch.setattr(ingest, "process_pages", done_here)
+    monkeypatch.setattr(extract_tag, "process_pages", done_here)
     monkeypatch.setattr("pipeline.jobs.workers.shared_pool", lambda warm: Pool())
     done = ingest.tag_entries(entries, load_settings({}, ingest_processes=2), run_id="r")
     assert [x["data"]["id"] for x in done.lines] == [f"a{n}" for n in range(10)]  # all, once, in order
@@ -196,10 +196,10 @@ def test_auto_starts_workers_only_for_a_chunk_that_pays_for_them(monkeypatch):
     monkeypatch.setattr(workers, "available_cores", lambda: 2)
     monkeypatch.setattr(workers, "live_workers", lambda warm: 0)
     auto = load_settings({}, ingest_processes=0)
-    assert ingest.plan_chunk_workers(25, auto) == 1  # the default chunk: cheaper in this process
-    assert ingest.plan_chunk_workers(60, auto) == 2
+    assert extract_tag.plan_chunk_workers(25, auto) == 1  # the default chunk: cheaper in this process
+    assert extract_tag.plan_chunk_workers(60, auto) == 2
     monkeypatch.setattr(workers, "live_workers", lambda warm: 2)  # already running: small chunks too
-    assert ingest.plan_chunk_workers(12, auto) == 2
-    assert ingest.plan_chunk_workers(5, auto) == 1
-    assert ingest.plan_chunk_workers(12, load_settings({}, ingest_processes=2)) == 2  # explicit
-    assert ingest.plan_chunk_workers(500, load_settings({}, ingest_processes=1)) == 1
+    assert extract_tag.plan_chunk_workers(12, auto) == 2
+    assert extract_tag.plan_chunk_workers(5, auto) == 1
+    assert extract_tag.plan_chunk_workers(12, load_settings({}, ingest_processes=2)) == 2  # explicit
+    assert extract_tag.plan_chunk_workers(500, load_settings({}, ingest_processes=1)) == 1
