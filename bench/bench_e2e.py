@@ -331,10 +331,9 @@ def main() -> int:
               f"{c['tagger_ceiling_aps']:.2f} articles/s)")
         print(f"ratio:    {pipeline_aps / c['ceiling_aps']:.2f} of the bare ceiling (goal >= 0.80); "
               f"{pipeline_aps / c['tagger_ceiling_aps']:.2f} of the tagger ceiling")
-        from pipeline.jobs.ingest import MIN_PAGES_PER_WORKER
-        from pipeline.jobs.workers import plan_workers
+        from pipeline.jobs.extract_tag import plan_chunk_workers
 
-        workers = plan_workers(args.chunk, load_settings().ingest_processes, MIN_PAGES_PER_WORKER)
+        workers = plan_chunk_workers(args.chunk, load_settings())
         if workers > 1:
             wide = _ceiling_parallel(pages, workers)
             print(f"the pipeline used {workers} worker processes per chunk; the bare ceiling in {workers} processes: "
