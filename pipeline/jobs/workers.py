@@ -97,10 +97,12 @@ class Worker:
         package_root = str(Path(__file__).resolve().parents[2])
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
+        # the pool is the parallelism: one BLAS thread per worker, not one per core in each of them
+        for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            env.setdefault(name, "1")
         cmd = [sys.executable, "-m", "pipeline.jobs.worker"] + ([warm] if warm else [])
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
                                      close_fds=True)
-        self.started = time.monotonic()
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -182,6 +184,8 @@ class WorkerPool:
                     code = worker.proc.returncode
                     results[i] = BatchResult(error=f"worker process ended ({exc}; exit code {code})")
                     return
+                except Exception as exc:  # e.g. a batch that cannot be pickled: that batch fails, not the pool
+                    results[i] = BatchResult(error=f"could not hand the batch over: {type(exc).__name__}: {exc}")
 
         threads = [threading.Thread(target=serve, args=(w,), daemon=True, name=f"newswatch-worker-{n}")
                    for n, w in enumerate(team)]

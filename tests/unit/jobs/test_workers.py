@@ -60,6 +60,19 @@ def test_a_batch_past_the_deadline_is_stopped(pool: WorkerPool) -> None:
     assert not pool.workers[0].alive()
 
 
+def test_a_batch_that_cannot_be_handed_over_fails_alone(pool: WorkerPool) -> None:
+    results = pool.map(f"{FUNCS}:describe", [1, lambda: None, 3], workers=1, timeout=60)
+    assert [r.ok for r in results] == [True, False, True]
+    assert "could not hand the batch over" in (results[1].error or "")
+    assert pool.workers[0].alive()
+
+
+def test_workers_run_one_blas_thread_each(pool: WorkerPool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    (result,) = pool.map("os:getenv", ["OPENBLAS_NUM_THREADS"], workers=1, timeout=60)
+    assert result.value == "1"
+
+
 def test_prints_in_a_worker_do_not_corrupt_the_protocol(pool: WorkerPool) -> None:
     assert [r.value for r in pool.map(f"{FUNCS}:chatty", ["a", "b"], workers=1, timeout=60)] == ["A", "B"]
 
