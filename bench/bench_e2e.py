@@ -199,12 +199,21 @@ def _ceiling_parallel(pages: list[tuple[str, str]], processes: int) -> float:
     ctx = mp.get_context("spawn")
     size = -(-len(pages) // processes)
     conns, procs = [], []
-    for i in range(processes):
-        parent, child = ctx.Pipe()
-        proc = ctx.Process(target=_ceiling_worker, args=(child, pages[i * size:(i + 1) * size]), daemon=True)
-        proc.start()
-        conns.append(parent)
-        procs.append(proc)
+    saved = {k: os.environ.get(k) for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    os.environ.update(dict.fromkeys(saved, "1"))  # as newswatch's workers: one BLAS thread per process
+    try:
+        for i in range(processes):
+            parent, child = ctx.Pipe()
+            proc = ctx.Process(target=_ceiling_worker, args=(child, pages[i * size:(i + 1) * size]), daemon=True)
+            proc.start()
+            conns.append(parent)
+            procs.append(proc)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     for conn in conns:
         assert conn.recv() == "ready"
     t0 = time.perf_counter()
