@@ -12,12 +12,13 @@ schedules from, or act on one feed. Manual only.
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import Param, dag, task
 
-RETRY_DELAY = timedelta(seconds=float(os.environ.get("NEWSWATCH_RETRY_DELAY_SECONDS", "30")))
+from pipeline.config import load_settings
+
+SETTINGS = load_settings()  # NEWSWATCH_* only: what the DAG's shape needs when the file is parsed
 
 
 @dag(
@@ -25,7 +26,7 @@ RETRY_DELAY = timedelta(seconds=float(os.environ.get("NEWSWATCH_RETRY_DELAY_SECO
     start_date=datetime(2026, 1, 1, tzinfo=UTC),
     catchup=False,
     max_active_runs=1,
-    default_args={"retries": 2, "retry_delay": RETRY_DELAY, "execution_timeout": timedelta(minutes=10)},
+    default_args={"retries": 2, "retry_delay": timedelta(seconds=SETTINGS.retry_delay_seconds), "execution_timeout": timedelta(minutes=10)},
     params={
         "action": Param("sync", enum=["sync", "pause", "resume", "reset"]),
         "source": Param("", type="string", description="feeds.yaml or OPML path (sync); default: configured"),

@@ -3,32 +3,32 @@
 
 New stories from the configured feeds become searchable claims and entities.
 
-select due feeds -> poll (mapped over shards) -> plan chunks -> process (fetch, extract, tag) and
-index (mapped over chunks) -> summary, which emits the `newswatch://articles` asset.
+select due feeds (and set up the indices) -> poll (mapped over shards) -> plan chunks ->
+process (mapped over chunks: fetch, extract, tag and index, streaming over every core) ->
+index (what process could not index while Elasticsearch was away) -> summary, which emits the
+`newswatch://articles` asset.
 
 Batches travel through the spool (Airflow object storage: `NEWSWATCH_SPOOL_URL`, default
 `<data_dir>/spool`); XCom carries only manifests. A retried task re-uses what is spooled; the index
 task retries with backoff while Elasticsearch is down and deletes a batch only after it is indexed.
-See docs/airflow.md for configuration.
+See docs/airflow.md for configuration and docs/architecture.md for the data path.
 """
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import Asset, Param, dag, task
 
+from pipeline.config import load_settings
+
 ARTICLES_ASSET = Asset(name="newswatch_articles", uri="newswatch://articles")
 FETCH_POOL = "newswatch_fetch"
-
-SCHEDULE = os.environ.get("NEWSWATCH_INGEST_SCHEDULE", "*/5 * * * *")
-RETRY_DELAY = timedelta(seconds=float(os.environ.get("NEWSWATCH_RETRY_DELAY_SECONDS", "30")))
-INDEX_RETRIES = int(os.environ.get("NEWSWATCH_INDEX_RETRIES", "8"))
+SETTINGS = load_settings()  # NEWSWATCH_* only: what the DAG's shape needs when the file is parsed
 
 DEFAULT_ARGS = {
     "retries": 3,
-    "retry_delay": RETRY_DELAY,
+    "retry_delay": timedelta(seconds=SETTINGS.retry_delay_seconds),
     "retry_exponential_backoff": 2.0,
     "max_retry_delay": timedelta(minutes=10),
     "execution_timeout": timedelta(minutes=15),
@@ -46,7 +46,7 @@ def _context() -> tuple:
 
 
 @dag(
-    schedule=SCHEDULE,
+    schedule=SETTINGS.ingest_schedule,
     start_date=datetime(2026, 1, 1, tzinfo=UTC),
     catchup=False,
     max_active_runs=1,
@@ -79,8 +79,8 @@ def news_ingest() -> None:
     def plan(polls: list[dict]) -> list[dict]:
         from pipeline.jobs import ingest
 
-        _, spool, _ = _context()
-        return list(ingest.plan_chunks(list(polls), spool))
+        settings, spool, run_key = _context()
+        return list(ingest.plan_chunks(run_key, spool, settings))
 
     @task(pool=FETCH_POOL, execution_timeout=timedelta(minutes=30))
     def process(chunk: dict) -> dict:
@@ -89,7 +89,7 @@ def news_ingest() -> None:
         settings, spool, _ = _context()
         return dict(ingest.process_chunk(chunk, spool, settings))
 
-    @task(retries=INDEX_RETRIES, max_retry_delay=timedelta(minutes=15))
+    @task(retries=SETTINGS.index_retries, max_retry_delay=timedelta(minutes=15))
     def index(chunk: dict) -> dict:
         from pipeline.jobs import ingest
 
@@ -97,13 +97,13 @@ def news_ingest() -> None:
         return dict(ingest.index_chunk(chunk, spool, settings))
 
     @task(outlets=[ARTICLES_ASSET], trigger_rule="none_failed")
-    def summarize(polls: list[dict], indexed: list[dict]) -> dict:
+    def summarize(polls: list[dict], processed: list[dict], indexed: list[dict]) -> dict:
         from airflow.sdk import get_current_context
 
         from pipeline.jobs import ingest
 
         _, spool, run_key = _context()
-        summary = ingest.summarize(run_key, list(polls), list(indexed), spool)
+        summary = ingest.summarize(run_key, list(polls), list(processed), list(indexed), spool)
         get_current_context()["outlet_events"][ARTICLES_ASSET].extra = {
             k: summary[k] for k in ("articles_indexed", "claims", "entities", "failures")
         }
@@ -111,8 +111,8 @@ def news_ingest() -> None:
         return summary
 
     polls = poll.expand(shard=select_due())
-    indexed = index.expand(chunk=process.expand(chunk=plan(polls)))
-    summarize(polls, indexed)
+    processed = process.expand(chunk=plan(polls))
+    summarize(polls, processed, index.expand(chunk=processed))
 
 
 news_ingest()

@@ -9,12 +9,13 @@ at that version are skipped, so a re-run after a partial failure only does what 
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import Param, dag, task
 
-RETRY_DELAY = timedelta(seconds=float(os.environ.get("NEWSWATCH_RETRY_DELAY_SECONDS", "30")))
+from pipeline.config import load_settings
+
+SETTINGS = load_settings()  # NEWSWATCH_* only: what the DAG's shape needs when the file is parsed
 
 
 def _context() -> tuple:
@@ -33,7 +34,7 @@ def _context() -> tuple:
     start_date=datetime(2026, 1, 1, tzinfo=UTC),
     catchup=False,
     max_active_runs=1,
-    default_args={"retries": 3, "retry_delay": RETRY_DELAY, "retry_exponential_backoff": 2.0,
+    default_args={"retries": 3, "retry_delay": timedelta(seconds=SETTINGS.retry_delay_seconds), "retry_exponential_backoff": 2.0,
                   "execution_timeout": timedelta(minutes=30)},
     params={
         "query": Param("", type="string", description="search terms (title and text); empty = all"),
@@ -70,7 +71,7 @@ def news_reprocess() -> None:
         settings, spool, _, _ = _context()
         return dict(reprocess.retag_chunk(chunk, spool, settings))
 
-    @task(retries=8, max_retry_delay=timedelta(minutes=15))
+    @task(retries=SETTINGS.index_retries, max_retry_delay=timedelta(minutes=15))
     def index(chunk: dict) -> dict:
         from pipeline.jobs import ingest
 
@@ -78,14 +79,18 @@ def news_reprocess() -> None:
         return dict(ingest.index_chunk(chunk, spool, settings))
 
     @task(trigger_rule="none_failed")
-    def summarize(indexed: list[dict]) -> dict:
-        done = list(indexed)
-        summary = {"articles_retagged": sum(i["articles_indexed"] for i in done),
-                   "claims": sum(i["claims"] for i in done), "entities": sum(i["entities"] for i in done)}
+    def summarize(retagged: list[dict], indexed: list[dict]) -> dict:
+        done = [*retagged, *indexed]
+        summary = {"articles_retagged": sum(i.get("articles_indexed", 0) for i in done),
+                   "claims": sum(i.get("claims", 0) for i in done),
+                   "entities": sum(i.get("entities", 0) for i in done)}
+        if not retagged:
+            summary["note"] = "no stored article matched the selection at another tagger version"
         print(f"reprocess: {summary}")
         return summary
 
-    summarize(index.expand(chunk=retag.expand(chunk=select())))
+    retagged = retag.expand(chunk=select())
+    summarize(retagged, index.expand(chunk=retagged))
 
 
 news_reprocess()

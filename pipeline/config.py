@@ -41,12 +41,20 @@ class Settings:
     data_dir: str = field(default_factory=_default_data_dir)
     feeds_file: str = str(REPO_ROOT / "seeds" / "feeds.yaml")
     spool_url: str = ""
-    # ingest orchestration (feeds per poll shard, articles per process/index chunk)
+    # ingest orchestration: the schedule of news_ingest (cron), feeds per poll shard, articles per
+    # process chunk (a chunk streams through every core of the task's machine, so fewer, larger
+    # chunks are faster; more chunks spread a run over more machines)
+    ingest_schedule: str = "*/5 * * * *"
     ingest_shard_size: int = 25
-    ingest_chunk_size: int = 25
-    # worker processes that extract and tag a chunk (0 = one per available core, 1 = in the task's
-    # own process); fetching and indexing stay in the task
+    ingest_chunk_size: int = 200
+    # processes that extract and tag (0 = one per available core, 1 = in the task's own process);
+    # fetching and indexing stay in the task and overlap with them
     ingest_processes: int = 0
+    # Airflow task retries: the first delay (doubling each time), and how often the index task
+    # retries while Elasticsearch is away; slots of the `newswatch_fetch` pool
+    retry_delay_seconds: float = 30.0
+    index_retries: int = 8
+    fetch_pool_slots: int = 4
     # fetching
     user_agent: str = "newswatch/0.1 (+https://github.com/newswatch/newswatch)"
     contact: str = ""

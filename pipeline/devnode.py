@@ -27,7 +27,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.config import REPO_ROOT, Settings, load_settings
+from pipeline.config import REPO_ROOT, Settings
 
 __all__ = [
     "DevNodeError",
@@ -86,8 +86,7 @@ class NodeStatus:
         return f"running at {self.url}, pid {self.pid}, {state} (data: {self.data_dir})"
 
 
-def default_data_dir(settings: Settings | None = None) -> Path:
-    settings = settings or load_settings()
+def default_data_dir(settings: Settings) -> Path:
     return Path(settings.es_node_dir or Path(settings.data_dir) / "es-node").expanduser().resolve()
 
 
@@ -103,11 +102,11 @@ def _paths(data_dir: Path) -> tuple[Path, Path, Path]:
 
 
 def start(
-    data_dir: str | Path | None = None,
-    port: int | None = None,
+    data_dir: str | Path,
+    port: int = 9200,
     wait: bool = True,
     timeout: float = 60.0,
-    heap: str | None = None,
+    heap: str = "512m",
     stop_with_caller: bool = False,
 ) -> str:
     """Start the node in the background and return its URL, once `GET /` answers (when `wait`).
@@ -116,10 +115,7 @@ def start(
     something else listens on the port, DevNodeError when the node fails to come up within `timeout`.
     `stop_with_caller`: the node stops itself when this process exits (test sessions, even killed ones).
     """
-    settings = load_settings()
-    folder = Path(data_dir).expanduser().resolve() if data_dir else default_data_dir(settings)
-    port = settings.es_node_port if port is None else port
-    heap = heap or settings.es_node_heap
+    folder = Path(data_dir).expanduser().resolve()
     pid_file, url_file, log_file = _paths(folder)
 
     current = status(folder)
@@ -178,9 +174,9 @@ def start(
     return url
 
 
-def status(data_dir: str | Path | None = None) -> NodeStatus:
+def status(data_dir: str | Path) -> NodeStatus:
     """Whether our node runs for this folder, and whether it answers."""
-    folder = Path(data_dir).expanduser().resolve() if data_dir else default_data_dir()
+    folder = Path(data_dir).expanduser().resolve()
     pid_file, url_file, _ = _paths(folder)
     pid = _read_pid(pid_file)
     if pid is None or not _is_our_node(pid, folder):
@@ -197,9 +193,9 @@ def status(data_dir: str | Path | None = None) -> NodeStatus:
     )
 
 
-def stop(data_dir: str | Path | None = None, timeout: float = 60.0) -> bool:
+def stop(data_dir: str | Path, timeout: float = 60.0) -> bool:
     """Stop our node for this folder (SIGTERM, a clean shutdown) and wait for it. False if none was running."""
-    folder = Path(data_dir).expanduser().resolve() if data_dir else default_data_dir()
+    folder = Path(data_dir).expanduser().resolve()
     pid_file, url_file, log_file = _paths(folder)
     current = status(folder)
     if not current.running:

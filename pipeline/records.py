@@ -83,6 +83,18 @@ class TaggedArticle(BaseModel):
     tags: TagResult
 
 
+class Processed(BaseModel):
+    """What extraction and tagging made of a batch: the tagged articles, and one failure event per
+    item that did not become one. What the process pool returns, and what the spool keeps while
+    Elasticsearch is away."""
+
+    articles: list[TaggedArticle] = Field(default_factory=list)
+    events: list[Event] = Field(default_factory=list)
+
+    def __add__(self, other: Processed) -> Processed:
+        return Processed(articles=self.articles + other.articles, events=self.events + other.events)
+
+
 class Event(BaseModel):
     """A failure or notable outcome, indexed in newswatch-events so operators can search them.
 
@@ -102,3 +114,6 @@ class Event(BaseModel):
     attempt: int | None = None
     http_status: int | None = None
     details: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
+
+
+Processed.model_rebuild()

@@ -7,11 +7,11 @@
 
 from __future__ import annotations
 
-import os
-
 from airflow.plugins_manager import AirflowPlugin
 
-KIBANA_URL = os.environ.get("NEWSWATCH_KIBANA_URL", "http://127.0.0.1:5601")
+from pipeline.config import load_settings
+
+KIBANA_URL = load_settings().kibana_url
 
 
 def _app():  # noqa: ANN202 - FastAPI is imported only when the API server loads plugins

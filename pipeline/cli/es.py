@@ -26,24 +26,28 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from pipeline import devnode
+    from pipeline.config import load_settings
 
+    settings = load_settings()
+    folder = args.data_dir or devnode.default_data_dir(settings)
     try:
         if args.es_action == "start":
-            current = devnode.status(args.data_dir)
+            current = devnode.status(folder)
             if current.running:
                 print(f"already running, not starting another: {current.describe()}", file=sys.stderr)
                 if args.port is not None and current.url and not current.url.endswith(f":{args.port}"):
                     print(f"(--port {args.port} ignored: stop it first to change the port)", file=sys.stderr)
-            print(devnode.start(args.data_dir, port=args.port, timeout=args.timeout))
+            port = settings.es_node_port if args.port is None else args.port
+            print(devnode.start(folder, port=port, timeout=args.timeout, heap=settings.es_node_heap))
             return 0
         if args.es_action == "status":
-            current = devnode.status(args.data_dir)
+            current = devnode.status(folder)
             print(current.describe())
             return 0 if current.running and current.responding else 1
-        if devnode.stop(args.data_dir, timeout=args.timeout):
+        if devnode.stop(folder, timeout=args.timeout):
             print("stopped")
         else:
-            print(f"not running: {devnode.default_data_dir() if not args.data_dir else args.data_dir}")
+            print(f"not running: {folder}")
         return 0
     except devnode.DevNodeError as exc:
         print(f"newswatch es {args.es_action}: {exc}", file=sys.stderr)

@@ -1,17 +1,15 @@
 """`newswatch extract --json PATH_OR_URL...`: article text and metadata, one JSON object per input.
 
-Inputs are local `.html` / `.html.gz` files or http(s) URLs (fetched politely, with the SSRF guard).
+Inputs are local `.html` / `.html.gz` (or `.txt`) files or http(s) URLs (fetched politely, with the SSRF
+guard); `pipeline.jobs.sources` turns them into the records the stages take.
 Exit status: 0 when every input was extracted, 1 when any ended in another outcome (each line says why).
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import sys
-from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 JSON_FIELDS = ("source", "status", "reason", "text", "title", "authors", "published_at", "language", "site",
@@ -26,46 +24,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--allow-private-addresses", action="store_true", default=None,
                    help="let URLs reach loopback/private addresses (local test servers)")
     p.set_defaults(handler=_run)
-
-
-def _read_file(path: Path) -> str:
-    from pipeline.fetch.charset import decode_body
-
-    raw = path.read_bytes()
-    if path.name.endswith(".gz") or raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
-    return decode_body(raw)[0]
-
-
-def extract_sources(sources: Sequence[str], settings: Any = None) -> Iterator[dict[str, Any]]:
-    """One result dict per source, in order: the library path the CLI and the benchmark share."""
-    from pipeline.config import load_settings
-    from pipeline.extract.extractor import extract_article, extract_html
-    from pipeline.fetch.fetcher import entry_for_url, fetch_pages
-    from pipeline.outcomes import Outcome, Status
-    from pipeline.records import Article
-    from pipeline.urls import is_http_url
-
-    settings = settings or load_settings()
-    urls = [s for s in sources if is_http_url(s)]
-    fetched = {}
-    if urls:
-        pages = fetch_pages([entry_for_url(u) for u in dict.fromkeys(urls)], settings)
-        fetched = {p.entry.url: p for p in pages}
-    for source in sources:
-        if source in fetched:
-            article = extract_article(fetched[source])
-        else:
-            path = Path(source)
-            try:
-                html = _read_file(path)
-            except (OSError, EOFError, gzip.BadGzipFile) as exc:
-                reason = f"cannot read {source}: {getattr(exc, 'strerror', None) or exc}"
-                article = Article(article_id="", url="", canonical_url="",
-                                  outcome=Outcome.failure(Status.PARSE_ERROR, reason))
-            else:
-                article = extract_html(html)
-        yield as_json(source, article)
 
 
 def as_json(source: str, article: Any) -> dict[str, Any]:
@@ -88,10 +46,11 @@ def as_json(source: str, article: Any) -> dict[str, Any]:
 
 def _run(args: argparse.Namespace) -> int:
     from pipeline.config import load_settings
+    from pipeline.jobs.sources import extract_sources
 
     settings = load_settings(allow_private_addresses=args.allow_private_addresses)
     failures = 0
-    for row in extract_sources(args.sources, settings):
+    for row in (as_json(source, article) for source, article in extract_sources(args.sources, settings)):
         if row["status"] != "ok":
             failures += 1
         if args.json:

@@ -80,10 +80,14 @@ def open_store(kind: str, settings: Settings) -> tuple[FeedStateStore, str]:
         try:
             from pipeline.es import client_from_settings
             from pipeline.feeds.state import ElasticsearchFeedStateStore
+            from pipeline.index.names import IndexNames
+            from pipeline.index.setup import ensure_indices
 
             es = client_from_settings(settings).options(request_timeout=3, max_retries=0)
             if es.ping():
-                return ElasticsearchFeedStateStore(es), f"Elasticsearch {settings.es_url}"
+                ensure_indices(es, settings)
+                store = ElasticsearchFeedStateStore(es, IndexNames(settings.index_prefix).feeds)
+                return store, f"Elasticsearch {settings.es_url}"
             why = "not reachable"
         except Exception as exc:  # any client/connection problem means: not available
             why = f"{type(exc).__name__}: {exc}"

@@ -66,9 +66,9 @@ def _status(args: argparse.Namespace) -> int:
     from pipeline.index.errors import IndexLayerError
     from pipeline.index.migrate import index_status
 
-    es, _ = _client()
+    es, settings = _client()
     try:
-        statuses = index_status(es)
+        statuses = index_status(es, settings)
     except IndexLayerError as exc:
         print(f"newswatch index status: {exc}", file=sys.stderr)
         return 1

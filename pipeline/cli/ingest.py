@@ -17,11 +17,14 @@ def _run(args: argparse.Namespace) -> int:
     from pipeline.config import load_settings
     from pipeline.es import client_from_settings
     from pipeline.index.errors import IndexLayerError
-    from pipeline.index.ingest import ingest
+    from pipeline.index.setup import ensure_indices
+    from pipeline.jobs.sources import ingest_sources
 
     settings = load_settings()
+    es = client_from_settings(settings)
     try:
-        report = ingest(args.sources, settings, client_from_settings(settings), run_id=args.run_id)
+        ensure_indices(es, settings)
+        report = ingest_sources(args.sources, settings, es, run_id=args.run_id)
     except IndexLayerError as exc:
         print(f"newswatch ingest: {exc}", file=sys.stderr)
         return 1

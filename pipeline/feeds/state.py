@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
+from pipeline.index.transport import translated
+
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
 
 log = logging.getLogger(__name__)
 
-FEEDS_INDEX = "newswatch-feeds"
 RECENT_HASHES = 2000  # GUID and URL hashes remembered per feed (oldest dropped first)
 
 
@@ -161,33 +162,13 @@ class JsonFileFeedStateStore(InMemoryFeedStateStore):
 
 
 class ElasticsearchFeedStateStore:
-    """One document per feed (id = feed_id) in `newswatch-feeds`."""
+    """One document per feed (id = feed_id) in the feeds alias. The index comes from the explicit
+    set-up step (`pipeline.index.setup.ensure_indices`); the store never creates it. Connection
+    failures surface as `ClusterUnavailable`."""
 
-    def __init__(self, es: Elasticsearch, index: str = FEEDS_INDEX, ensure: bool = True) -> None:
+    def __init__(self, es: Elasticsearch, index: str) -> None:
         self.es = es
         self.index = index
-        if ensure:
-            self.ensure_index()
-
-    def ensure_index(self) -> None:
-        """The index (or the alias the index setup made) exists: the index templates when available,
-        else this module's own mapping."""
-        if self.es.indices.exists(index=self.index):
-            return
-        try:
-            from pipeline.index.setup import ensure_indices
-        except ImportError:
-            ensure_indices = None
-        if ensure_indices is not None:
-            ensure_indices(self.es)
-        if not self.es.indices.exists(index=self.index):
-            from elasticsearch import BadRequestError
-
-            try:
-                self.es.indices.create(index=self.index, mappings=FEED_STATE_MAPPING)
-            except BadRequestError as exc:
-                if "resource_already_exists" not in str(exc):
-                    raise
 
     def get(self, feed_id: str) -> FeedState | None:
         return self.get_many([feed_id]).get(feed_id)
@@ -196,7 +177,8 @@ class ElasticsearchFeedStateStore:
         ids = list(dict.fromkeys(feed_ids))
         if not ids:
             return {}
-        resp = self.es.mget(index=self.index, ids=ids)
+        with translated(self.es):
+            resp = self.es.mget(index=self.index, ids=ids)
         return {d["_id"]: FeedState.model_validate(d["_source"]) for d in resp["docs"] if d.get("found")}
 
     def put(self, state: FeedState) -> None:
@@ -208,10 +190,12 @@ class ElasticsearchFeedStateStore:
         actions = [{"_op_type": "index", "_index": self.index, "_id": s.feed_id,
                     "_source": s.model_dump(mode="json")} for s in states]
         if actions:
-            helpers.bulk(self.es, actions, refresh="wait_for")
+            with translated(self.es):
+                helpers.bulk(self.es, actions, refresh="wait_for")
 
     def all(self) -> list[FeedState]:
         from elasticsearch import helpers
 
-        return [FeedState.model_validate(h["_source"])
-                for h in helpers.scan(self.es, index=self.index, query={"query": {"match_all": {}}})]
+        with translated(self.es):
+            return [FeedState.model_validate(h["_source"])
+                    for h in helpers.scan(self.es, index=self.index, query={"query": {"match_all": {}}})]

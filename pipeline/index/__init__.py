@@ -1,21 +1,3 @@
-"""Elasticsearch indices: templates and aliases (setup), the bulk writer, migrations and status."""
-
-from pipeline.index.errors import ClusterUnavailable, IndexSetupError, MigrationError
-from pipeline.index.names import KINDS, IndexNames
-from pipeline.index.setup import ensure_indices, setup_indices
-from pipeline.index.writer import IndexReport, IndexWriter, ItemResult, existing_article_ids, record_events
-
-__all__ = [
-    "KINDS",
-    "ClusterUnavailable",
-    "IndexNames",
-    "IndexReport",
-    "IndexSetupError",
-    "IndexWriter",
-    "ItemResult",
-    "MigrationError",
-    "ensure_indices",
-    "existing_article_ids",
-    "record_events",
-    "setup_indices",
-]
+"""Elasticsearch indices: names and templates (`names`, `mappings`, `setup`), the bulk writer
+(`writer`), migrations and status. Import the submodules; the package itself imports nothing, so
+no module pays for (or cycles through) the others."""

@@ -14,7 +14,7 @@ from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, helpers
 
-from pipeline.config import Settings, load_settings
+from pipeline.config import Settings
 from pipeline.index.derive import flatten_properties
 from pipeline.index.errors import MigrationError
 from pipeline.index.features import ClusterFeatures, detect_features
@@ -99,9 +99,8 @@ def adopt_plain_index(es: Elasticsearch, names: IndexNames, kind: str, features:
     return target
 
 
-def migrate(es: Elasticsearch, settings: Settings | None = None, kinds: list[str] | None = None, *,
+def migrate(es: Elasticsearch, settings: Settings, kinds: list[str] | None = None, *,
             delete_old: bool = False) -> list[MigrationResult]:
-    settings = settings or load_settings()
     names = IndexNames(settings.index_prefix)
     try:
         setup_indices(es, settings)
@@ -172,8 +171,7 @@ def mapping_drift(expected: dict[str, Any], live: dict[str, Any]
     return missing, wrong, extra
 
 
-def index_status(es: Elasticsearch, settings: Settings | None = None) -> list[IndexStatus]:
-    settings = settings or load_settings()
+def index_status(es: Elasticsearch, settings: Settings) -> list[IndexStatus]:
     names = IndexNames(settings.index_prefix)
     try:
         features = detect_features(es)

@@ -17,7 +17,7 @@ from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch
 
-from pipeline.config import Settings, load_settings
+from pipeline.config import Settings
 from pipeline.index.errors import IndexSetupError
 from pipeline.index.features import ClusterFeatures, detect_features
 from pipeline.index.mappings import MAPPING_VERSION, mapping_for
@@ -39,8 +39,8 @@ class SetupReport:
     ilm: str = ""
 
 
-def names_for(settings: Settings | None = None) -> IndexNames:
-    return IndexNames((settings or load_settings()).index_prefix)
+def names_for(settings: Settings) -> IndexNames:
+    return IndexNames(settings.index_prefix)
 
 
 def ilm_policy_body(settings: Settings) -> dict[str, Any]:
@@ -146,8 +146,7 @@ def _update_live_mapping(es: Elasticsearch, names: IndexNames, kind: str, englis
                     "run `newswatch index migrate`", alias, exc)
 
 
-def setup_indices(es: Elasticsearch, settings: Settings | None = None) -> SetupReport:
-    settings = settings or load_settings()
+def setup_indices(es: Elasticsearch, settings: Settings) -> SetupReport:
     names = names_for(settings)
     try:
         features = detect_features(es)
@@ -176,8 +175,10 @@ def setup_indices(es: Elasticsearch, settings: Settings | None = None) -> SetupR
     return report
 
 
-def ensure_indices(es: Elasticsearch, settings: Settings | None = None) -> None:
-    """Templates, ILM policy (when supported), indices and aliases; safe to call before every run."""
+def ensure_indices(es: Elasticsearch, settings: Settings) -> None:
+    """The explicit set-up step: templates, ILM policy (when supported), indices and aliases.
+    Idempotent; run once per DAG run and by `newswatch index setup`. Writers and stores never
+    create indices."""
     setup_indices(es, settings)
 
 

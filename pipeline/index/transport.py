@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from elastic_transport import ConnectionError as TransportConnectionError
 from elastic_transport import ConnectionTimeout
 from elasticsearch import ApiError, Elasticsearch
@@ -44,3 +47,14 @@ def unavailable(exc: BaseException, es: Elasticsearch, *, indexed_ids: list[str]
             url=url, indexed_ids=indexed_ids, pending_ids=pending_ids,
         )
     return None
+
+
+@contextmanager
+def translated(es: Elasticsearch) -> Iterator[None]:
+    """Run a block against Elasticsearch; a connection-level failure leaves it as ClusterUnavailable."""
+    try:
+        yield
+    except Exception as exc:
+        if (err := unavailable(exc, es)) is not None:
+            raise err from exc
+        raise

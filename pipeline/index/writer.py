@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from elastic_transport import ConnectionError as TransportConnectionError
+from elastic_transport import ConnectionTimeout
 from elasticsearch import ApiError, Elasticsearch, helpers
 
-from pipeline.config import Settings, load_settings
+from pipeline.config import Settings
 from pipeline.index.documents import article_document, claim_documents, event_document
 from pipeline.index.names import IndexNames
-from pipeline.index.setup import ensure_indices
 from pipeline.index.transport import unavailable
 from pipeline.outcomes import Outcome, Status
 from pipeline.records import Event, TaggedArticle
@@ -113,23 +114,17 @@ def _error_text(info: dict[str, Any]) -> str:
 class IndexWriter:
     """Writes TaggedArticles to the articles and claims aliases, and Events to the events alias."""
 
-    def __init__(self, es: Elasticsearch, settings: Settings | None = None, *, chunk_size: int = 500,
+    def __init__(self, es: Elasticsearch, settings: Settings, *, chunk_size: int = 500,
                  max_retries: int = 3, initial_backoff: float = 0.5, max_backoff: float = 30.0,
-                 refresh: bool | str = False, ensure: bool = True) -> None:
+                 refresh: bool | str = False) -> None:
         self.es = es
-        self.settings = settings or load_settings()
-        self.names = IndexNames(self.settings.index_prefix)
+        self.settings = settings
+        self.names = IndexNames(settings.index_prefix)
         self.chunk_size = chunk_size
         self.max_retries = max_retries
         self.initial_backoff = initial_backoff
         self.max_backoff = max_backoff
         self.refresh = refresh
-        self._ready = not ensure
-
-    def _ensure(self) -> None:
-        if not self._ready:
-            ensure_indices(self.es, self.settings)
-            self._ready = True
 
     def _bulk(self, actions: Iterable[dict[str, Any]]) -> Iterator[tuple[bool, dict[str, Any]]]:
         kwargs: dict[str, Any] = {"refresh": self.refresh} if self.refresh else {}
@@ -148,7 +143,6 @@ class IndexWriter:
             return report
         acknowledged: list[str] = []
         try:
-            self._ensure()
             report.items = self._write(unique, acknowledged)
         except Exception as exc:
             done = set(acknowledged)
@@ -275,7 +269,6 @@ class IndexWriter:
         actions = [{"_op_type": "index", "_index": self.names.events, "_id": e.event_id,
                     "_source": event_document(e)} for e in events]
         try:
-            self._ensure()
             for ok, info in self._bulk(actions):
                 (_, item), = info.items()
                 if ok:
@@ -295,12 +288,12 @@ def _is_alias_of(item: dict[str, Any], alias: str) -> bool:
     return index == alias or index.startswith(f"{alias}-v")
 
 
-def existing_article_ids(es: Elasticsearch, ids: Iterable[str], settings: Settings | None = None) -> set[str]:
+def existing_article_ids(es: Elasticsearch, ids: Iterable[str], settings: Settings) -> set[str]:
     """Which of `ids` are already indexed (realtime, so just-written articles count)."""
     wanted = list(dict.fromkeys(ids))
     if not wanted:
         return set()
-    names = IndexNames((settings or load_settings()).index_prefix)
+    names = IndexNames(settings.index_prefix)
     found: set[str] = set()
     try:
         for start in range(0, len(wanted), 1000):
@@ -312,12 +305,7 @@ def existing_article_ids(es: Elasticsearch, ids: Iterable[str], settings: Settin
         if (err := unavailable(exc, es, pending_ids=wanted)) is not None:
             raise err from exc
         raise
-    except Exception as exc:
-        if (err := unavailable(exc, es, pending_ids=wanted)) is not None:
-            raise err from exc
-        raise
+    except (TransportConnectionError, ConnectionTimeout) as exc:
+        raise unavailable(exc, es, pending_ids=wanted) or exc from exc
     return found
 
-
-def record_events(es: Elasticsearch, events: list[Event], settings: Settings | None = None) -> EventReport:
-    return IndexWriter(es, settings).record_events(events)

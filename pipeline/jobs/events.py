@@ -16,8 +16,11 @@ def event_id(*parts: object) -> str:
 
 
 def outcome_event(stage: str, outcome: Outcome, *, run_id: str | None, feed_id: str | None = None,
-                  url: str | None = None, article_id: str | None = None) -> Event:
-    subject = article_id or url or feed_id
+                  url: str | None = None, article_id: str | None = None, subject: str | None = None) -> Event:
+    """The event for an item that did not make it; `subject` names an input that has no URL or
+    article id yet (a local file)."""
+    details = {"source": subject} if subject else {}
+    subject = article_id or url or feed_id or subject
     return Event(
         event_id=event_id(stage, subject, outcome.status.value, run_id),
         at=datetime.now(UTC),
@@ -30,6 +33,7 @@ def outcome_event(stage: str, outcome: Outcome, *, run_id: str | None, feed_id: 
         article_id=article_id,
         run_id=run_id,
         http_status=outcome.http_status,
+        details=details,
     )
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.config import Settings
-from pipeline.jobs.ingest import as_unavailable, es_client, state_store, transport_errors
+from pipeline.jobs.ingest import es_client, state_store
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,12 @@ class FeedActionError(ValueError):
 
 
 def _store(settings: Settings) -> Any:
-    return state_store(es_client(settings), settings)
+    """The feed-state store, after this run's set-up step (templates, indices, aliases)."""
+    from pipeline.index.setup import ensure_indices
+
+    es = es_client(settings)
+    ensure_indices(es, settings)
+    return state_store(es, settings)
 
 
 def _is_opml(path: Path) -> bool:
@@ -54,15 +59,12 @@ def sync_feeds(settings: Settings, source: str | None = None) -> dict[str, Any]:
         result = load_feeds(path)
         loaded, errors = result.feeds, result.errors
 
-    try:
-        store = _store(settings)
-        states = store.get_many(f.id for f in loaded)
-        new = [FeedState(feed_id=f.id, url=f.url) for f in loaded if f.id not in states]
-        store.put_many(new)
-        configured = {f.id for f in loaded}
-        orphaned = sorted(s.feed_id for s in store.all() if s.feed_id not in configured)
-    except transport_errors() as exc:
-        raise as_unavailable(exc, "syncing feed state") from exc
+    store = _store(settings)
+    states = store.get_many(f.id for f in loaded)
+    new = [FeedState(feed_id=f.id, url=f.url) for f in loaded if f.id not in states]
+    store.put_many(new)
+    configured = {f.id for f in loaded}
+    orphaned = sorted(s.feed_id for s in store.all() if s.feed_id not in configured)
     for e in errors:
         log.warning("invalid feed entry: %s", e)
     return {"source": str(path), "feeds": len(loaded), "new_states": len(new), "added_to_feeds_file": added_to_file,
@@ -78,19 +80,16 @@ def set_feed(settings: Settings, action: str, feed_id: str) -> dict[str, Any]:
         raise FeedActionError(f"unknown action {action!r}; expected one of {', '.join(ACTIONS)}")
     if not feed_id:
         raise FeedActionError(f"action {action!r} needs a feed_id")
-    try:
-        store = _store(settings)
-        state = store.get(feed_id)
-        if state is None:
-            raise FeedActionError(f"no feed state for {feed_id!r}; run the sync action first")
-        if action == "pause":
-            state = state.model_copy(update={"disabled": True, "disabled_reason": PAUSED_REASON})
-        elif action == "resume":
-            state = state.model_copy(update={"disabled": False, "disabled_reason": None, "consecutive_failures": 0,
-                                             "next_poll_at": None, "retry_after_until": None})
-        else:
-            state = FeedState(feed_id=feed_id, url=state.url)
-        store.put(state)
-    except transport_errors() as exc:
-        raise as_unavailable(exc, f"{action} feed {feed_id}") from exc
+    store = _store(settings)
+    state = store.get(feed_id)
+    if state is None:
+        raise FeedActionError(f"no feed state for {feed_id!r}; run the sync action first")
+    if action == "pause":
+        state = state.model_copy(update={"disabled": True, "disabled_reason": PAUSED_REASON})
+    elif action == "resume":
+        state = state.model_copy(update={"disabled": False, "disabled_reason": None, "consecutive_failures": 0,
+                                         "next_poll_at": None, "retry_after_until": None})
+    else:
+        state = FeedState(feed_id=feed_id, url=state.url)
+    store.put(state)
     return {"feed_id": feed_id, "action": action, "disabled": state.disabled}

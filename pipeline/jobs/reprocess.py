@@ -2,8 +2,9 @@
 
     select_stored  stored articles matching a query / date range whose tagger version differs
                    from the target, spooled in chunks                       -> [ChunkManifest]
-    retag_chunk    tag one spooled chunk with the installed tagger          -> ChunkManifest
-    (then ingest.index_chunk, which replaces each article's claims)
+    retag_chunk    tag one spooled chunk with the installed tagger and index it (the writer
+                   replaces each article's claims), through `flow`          -> ChunkManifest
+    (then ingest.index_chunk, for what the cluster could not take)
 
 The target version must be the installed tagger's: re-tagging cannot produce another version.
 """
@@ -15,15 +16,10 @@ from datetime import datetime
 from typing import Any
 
 from pipeline.config import Settings
-from pipeline.jobs.extract_tag import tag_stored
-from pipeline.jobs.ingest import (
-    ChunkManifest,
-    as_unavailable,
-    es_client,
-    tagged_counts,
-    transport_errors,
-)
-from pipeline.spool import RETAG, TAGGED, Spool
+from pipeline.index.transport import translated
+from pipeline.jobs.ingest import ChunkManifest, es_client, run_chunk, settled
+from pipeline.records import Article
+from pipeline.spool import RETAG, Spool
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +63,10 @@ def select_stored(settings: Settings, spool: Spool, run_key: str, *, query: str 
     target = target_version or installed
     if target != installed:
         raise TaggerVersionMismatch(f"target tagger version {target!r} is not the installed one ({installed!r})")
+    from pipeline.index.setup import ensure_indices
+
     es = es_client(settings)
+    ensure_indices(es, settings)  # this run's set-up step
     body = {"query": stored_articles_query(query, since, until, target)}
     size = max(1, settings.ingest_chunk_size)
     chunks: list[ChunkManifest] = []
@@ -79,7 +78,7 @@ def select_stored(settings: Settings, spool: Spool, run_key: str, *, query: str 
         chunks.append(ChunkManifest(chunk_id=chunk_id, entries=len(batch)))
         batch.clear()
 
-    try:
+    with translated(es):
         for n, hit in enumerate(helpers.scan(es, index=IndexNames(settings.index_prefix).articles,
                                              query=body, size=min(500, limit), preserve_order=False)):
             if n >= limit:
@@ -88,26 +87,19 @@ def select_stored(settings: Settings, spool: Spool, run_key: str, *, query: str 
             batch.append(article_from_document({**hit["_source"], "article_id": hit["_id"]}))
             if len(batch) >= size:
                 flush()
-    except transport_errors() as exc:
-        raise as_unavailable(exc, "selecting stored articles") from exc
     if batch:
         flush()
     return chunks
 
 
 def retag_chunk(chunk: ChunkManifest, spool: Spool, settings: Settings) -> ChunkManifest:
-    """Tag one spooled chunk of stored articles; the result goes to the tagged spool for index_chunk."""
-    from pipeline.records import Article
-
+    """Tag one spooled chunk of stored articles and index the result (the writer replaces each
+    article's claims); what the cluster could not take waits for ingest.index_chunk."""
     chunk_id = chunk["chunk_id"]
-    if spool.exists(TAGGED, chunk_id):
-        return tagged_counts(chunk_id, spool.read(TAGGED, chunk_id), reused=True)
-    if not spool.exists(RETAG, chunk_id):
-        return ChunkManifest(chunk_id=chunk_id, entries=0, articles=0, failures={}, missing=True)
+    early = settled(chunk_id, RETAG, spool)
+    if early is not None:
+        return early
     articles = [Article.model_validate(r) for r in spool.read(RETAG, chunk_id)]
-    done = tag_stored(articles, settings)
-    spool.write(TAGGED, chunk_id, done.lines)
-    spool.delete(RETAG, chunk_id)
-    manifest = tagged_counts(chunk_id, done.lines, reused=False, entries=len(articles))
-    manifest.update(workers=done.workers, redone=done.redone)
-    return manifest
+    done = run_chunk(chunk_id, RETAG, spool, settings, es_client(settings), ready=articles)
+    done.update(entries=len(articles))
+    return done

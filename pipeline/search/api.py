@@ -8,7 +8,7 @@ from typing import Any, Literal
 from elasticsearch import ApiError, Elasticsearch
 from pydantic import BaseModel, Field
 
-from pipeline.config import Settings, load_settings
+from pipeline.config import Settings
 from pipeline.index.features import detect_features
 from pipeline.index.names import IndexNames
 from pipeline.index.transport import unavailable
@@ -121,9 +121,8 @@ def _facets(aggs: dict[str, Any]) -> dict[str, list[Bucket]]:
     return out
 
 
-def search(es: Elasticsearch, query: SearchQuery, settings: Settings | None = None) -> SearchResponse:
+def search(es: Elasticsearch, query: SearchQuery, settings: Settings) -> SearchResponse:
     """Run the query; raises SearchError for a query the user must fix, ClusterUnavailable when ES is down."""
-    settings = settings or load_settings()
     names = IndexNames(settings.index_prefix)
     try:
         english = detect_features(es).english_analyzer

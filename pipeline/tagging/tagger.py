@@ -54,16 +54,12 @@ class Tagger:
         return self.tag_doc(self.nlp(text[:MAX_CHARS]), text)
 
     def tag_many(self, texts: Iterable[str], batch_size: int | None = None, n_process: int | None = None) -> list[TagResult]:
-        """Tag many texts through ``nlp.pipe``; defaults from Settings (tagger_batch_size, tagger_processes)."""
+        """Tag many texts through ``nlp.pipe`` (callers pass Settings.tagger_batch_size and tagger_processes)."""
         return list(self.iter_tag(texts, batch_size=batch_size, n_process=n_process))
 
     def iter_tag(self, texts: Iterable[str], batch_size: int | None = None, n_process: int | None = None) -> Iterator[TagResult]:
-        if batch_size is None or n_process is None:
-            from pipeline.config import load_settings
-
-            settings = load_settings()
-            batch_size = batch_size or settings.tagger_batch_size
-            n_process = n_process or settings.tagger_processes
+        batch_size = batch_size or 16
+        n_process = n_process or 1
         items = [t if isinstance(t, str) else "" for t in texts]
         docs = self.nlp.pipe((t[:MAX_CHARS] for t in items), batch_size=batch_size, n_process=n_process)
         for text, doc in zip(items, docs, strict=True):

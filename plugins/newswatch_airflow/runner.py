@@ -12,14 +12,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 FETCH_POOL = "newswatch_fetch"
-FETCH_POOL_SLOTS = int(os.environ.get("NEWSWATCH_FETCH_POOL_SLOTS", "4"))
 
 
 def prepare_airflow() -> None:
@@ -38,7 +36,9 @@ def prepare_airflow() -> None:
     if not stamp.exists() or stamp.read_text() != want:
         db.upgradedb()
         stamp.write_text(want)
-    Pool.create_or_update_pool(FETCH_POOL, FETCH_POOL_SLOTS, "newswatch: global fetch concurrency",
+    from pipeline.config import load_settings
+
+    Pool.create_or_update_pool(FETCH_POOL, load_settings().fetch_pool_slots, "newswatch: global fetch concurrency",
                                include_deferred=False)
 
 

@@ -73,14 +73,18 @@ FEED_COLUMNS = ("feed_id", "status", "reason", "http_status", "last_polled_at", 
 
 def feed_rows(es: Any, prefix: str, size: int = 500) -> list[list[Any]]:
     """One row per feed state document (pipeline.feeds.state.FeedState), sorted by feed id."""
-    resp = es.search(index=f"{prefix}-feeds", size=size, query={"match_all": {}}, ignore_unavailable=True)
+    from pipeline.index.names import IndexNames
+
+    resp = es.search(index=IndexNames(prefix).feeds, size=size, query={"match_all": {}}, ignore_unavailable=True)
     rows = [[hit["_source"].get(col, hit["_id"] if col == "feed_id" else None) for col in FEED_COLUMNS]
             for hit in resp["hits"]["hits"]]
     return sorted(rows, key=lambda r: str(r[0]))
 
 
 def failure_rows(es: Any, prefix: str) -> list[list[Any]]:
-    resp = es.search(index=f"{prefix}-events", size=0, ignore_unavailable=True,
+    from pipeline.index.names import IndexNames
+
+    resp = es.search(index=IndexNames(prefix).events, size=0, ignore_unavailable=True,
                      query={"range": {"at": {"gte": "now-24h"}}},
                      aggs={"stage": {"terms": {"field": "stage", "size": 20},
                                          "aggs": {"status": {"terms": {"field": "status", "size": 30}}}}})

@@ -1,8 +1,9 @@
-"""Fault injection: Elasticsearch disappears after the batch is tagged and before it is indexed.
+"""Fault injection: Elasticsearch disappears while a chunk is being processed, before it is indexed.
 
-The cluster is reached through a real TCP relay the test switches off. The index task fails with
-ClusterUnavailable, the tagged batch stays in the spool, and when the relay is back Airflow's retry
-indexes it exactly once.
+The cluster is reached through a real TCP relay the test switches off as soon as the run's chunks
+are planned. The process task still fetches and tags, keeps what it could not index in the spool,
+the index task fails with ClusterUnavailable, and when the relay is back Airflow's retry indexes
+the batch exactly once.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ N_ARTICLES = 3
 
 
 class Outage(threading.Thread):
-    """Cuts the cluster off as soon as a tagged batch is spooled; restores it once the index task
-    has given up (no connection attempt for `quiet` seconds)."""
+    """Cuts the cluster off as soon as the run's chunks are planned (before anything is indexed);
+    restores it once the index task has given up (no connection attempt for `quiet` seconds)."""
 
     def __init__(self, proxy: SwitchableProxy, spool, quiet: float = 1.0, timeout: float = 300) -> None:
         super().__init__(daemon=True, name="outage")
@@ -30,11 +31,11 @@ class Outage(threading.Thread):
         self.batches_during_outage: list[str] = []
 
     def run(self) -> None:
-        from pipeline.spool import TAGGED
+        from pipeline.spool import ENTRIES, TAGGED
 
         deadline = time.monotonic() + self.timeout
-        while not self.spool.keys(TAGGED) and time.monotonic() < deadline:
-            time.sleep(0.01)
+        while not any(".c" in k for k in self.spool.keys(ENTRIES)) and time.monotonic() < deadline:
+            time.sleep(0.005)
         self.proxy.up = False
         while self.proxy.refused == 0 and time.monotonic() < deadline:
             time.sleep(0.05)

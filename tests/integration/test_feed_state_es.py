@@ -8,7 +8,7 @@ import pytest
 from pipeline.config import load_settings
 from pipeline.feeds.catalog import FeedConfig
 from pipeline.feeds.poller import poll_feeds
-from pipeline.feeds.state import ElasticsearchFeedStateStore, FeedState, FeedStateStore
+from pipeline.feeds.state import FEED_STATE_MAPPING, ElasticsearchFeedStateStore, FeedState, FeedStateStore
 from pipeline.outcomes import Status
 from simulator import Simulator
 
@@ -18,6 +18,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture()
 def index(es_client):
     name = f"test-feeds-{uuid.uuid4().hex[:8]}"
+    es_client.indices.create(index=name, mappings=FEED_STATE_MAPPING)  # the set-up step's job, not the store's
     yield name
     es_client.indices.delete(index=name, ignore_unavailable=True)
 

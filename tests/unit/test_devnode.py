@@ -8,15 +8,16 @@ from pathlib import Path
 import pytest
 
 from pipeline import devnode
+from pipeline.config import load_settings
 from pipeline.cli import main
 
 
 def test_default_data_dir_follows_settings(monkeypatch, tmp_path):
     monkeypatch.delenv("NEWSWATCH_ES_NODE_DIR", raising=False)
     monkeypatch.setenv("NEWSWATCH_DATA_DIR", str(tmp_path / "nw"))
-    assert devnode.default_data_dir() == (tmp_path / "nw" / "es-node").resolve()
+    assert devnode.default_data_dir(load_settings()) == (tmp_path / "nw" / "es-node").resolve()
     monkeypatch.setenv("NEWSWATCH_ES_NODE_DIR", str(tmp_path / "elsewhere"))
-    assert devnode.default_data_dir() == (tmp_path / "elsewhere").resolve()
+    assert devnode.default_data_dir(load_settings()) == (tmp_path / "elsewhere").resolve()
 
 
 def test_status_without_pid_file_is_not_running(tmp_path):

@@ -1,30 +1,39 @@
 """The ingest jobs' bookkeeping with the stages mocked: re-use on retry, batches kept until indexed,
-one event per failed item, summaries. The real stages run in tests/dags (integration)."""
+one event per failed item, summaries, a failed worker batch redone. The real stages run in
+tests/integration/test_flow_pool.py and tests/dags (integration)."""
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
 
 from pipeline.config import load_settings
 from pipeline.index.errors import ClusterUnavailable
-from pipeline.jobs import extract_tag, ingest
+from pipeline.jobs import flow, ingest, steps
+from pipeline.jobs import pool as pools
+from pipeline.jobs.sink import IndexSink
 from pipeline.outcomes import Outcome, Status
-from pipeline.records import Article, FeedEntry, FetchedPage, TaggedArticle
+from pipeline.records import Article, FeedEntry, FetchedPage, Processed, TaggedArticle
 from pipeline.spool import ENTRIES, RUNS, TAGGED, Spool
 from pipeline.tagging.schema import Tagger, TagResult
 
 SETTINGS = load_settings({})
+HERE = load_settings({}, ingest_processes=1)
 
 
 def _entry(n: int) -> FeedEntry:
     return FeedEntry(feed_id="f", url=f"http://x.test/{n}", canonical_url=f"http://x.test/{n}", article_id=f"a{n}")
 
 
-def _tagged(n: int) -> TaggedArticle:
-    article = Article(article_id=f"a{n}", url=f"http://x.test/{n}", canonical_url=f"http://x.test/{n}",
-                      outcome=Outcome.success(), text="Text.")
+def _article(n: int) -> Article:
+    return Article(article_id=f"a{n}", url=f"http://x.test/{n}", canonical_url=f"http://x.test/{n}",
+                   outcome=Outcome.success(), text="Text.")
+
+
+def _tagged(n: int, where: str = "") -> TaggedArticle:
+    article = _article(n).model_copy(update={"title": where or None})
     return TaggedArticle(article=article, tags=TagResult(tagger=Tagger(version="t")))
 
 
@@ -33,173 +42,238 @@ def spool(tmp_path: Path) -> Spool:
     return Spool(tmp_path)
 
 
-def test_tag_entries_turns_each_failure_into_one_event(monkeypatch):
+def _fake_fetch(monkeypatch: pytest.MonkeyPatch, pages: list[FetchedPage]) -> None:
+    async def fetched(settings, entries):
+        for page in pages:
+            yield page
+
+    monkeypatch.setattr(flow, "_fetched", fetched)
+
+
+def test_flow_turns_each_failure_into_one_event(monkeypatch):
     import pipeline.extract.extractor as extractor
-    import pipeline.fetch.fetcher as fetcher
 
     entries = [_entry(1), _entry(2), _entry(3)]
-
-    def fake_fetch(es, settings):
-        ok = Outcome.success()
-        return [FetchedPage(entry=entries[0], final_url=entries[0].url, outcome=ok, body="<html>"),
-                FetchedPage(entry=entries[1], final_url=entries[1].url,
-                            outcome=Outcome.failure(Status.HTTP_ERROR, "404 Not Found", 404)),
-                FetchedPage(entry=entries[2], final_url=entries[2].url, outcome=ok, body="<html>")]
+    ok = Outcome.success()
+    _fake_fetch(monkeypatch, [
+        FetchedPage(entry=entries[0], final_url=entries[0].url, outcome=ok, body="<html>"),
+        FetchedPage(entry=entries[1], final_url=entries[1].url, outcome=Outcome.failure(Status.HTTP_ERROR, "404", 404)),
+        FetchedPage(entry=entries[2], final_url=entries[2].url, outcome=ok, body="<html>")])
 
     def fake_extract(page):
         if page.entry.article_id == "a3":
             raise RuntimeError("boom")
-        return Article(article_id="a1", url=page.entry.url, canonical_url=page.entry.url, outcome=Outcome.success(),
-                       text="Some text.")
+        return _article(1)
 
-    monkeypatch.setattr(fetcher, "fetch_pages", fake_fetch)
     monkeypatch.setattr(extractor, "extract_article", fake_extract)
-    monkeypatch.setattr(extract_tag, "tag_articles", lambda articles: [_tagged(1)] if articles else [])
-
-    lines = ingest.tag_entries(entries, SETTINGS, run_id="r").lines
-    kinds = [(x["kind"], x["data"].get("status")) for x in lines]
-    assert kinds == [("article", None), ("event", "http_error"), ("event", "parse_error")]
-    events = [x["data"] for x in lines if x["kind"] == "event"]
-    assert events[0]["http_status"] == 404 and events[0]["stage"] == "fetch"
-    assert "boom" in events[1]["reason"] and events[1]["stage"] == "extract"
-
-
-def test_process_chunk_reuses_a_spooled_batch_and_deletes_entries(spool, monkeypatch):
-    calls = []
-    monkeypatch.setattr(ingest, "tag_entries", lambda entries, settings, run_id: calls.append(run_id) or extract_tag.Processed([
-        {"kind": "article", "data": _tagged(1).model_dump(mode="json")}]))
-    spool.write(ENTRIES, "run1.s0-c0", [_entry(1)])
-
-    first = ingest.process_chunk({"chunk_id": "run1.s0-c0"}, spool, SETTINGS)
-    assert calls == ["run1"] and first["articles"] == 1 and not first["reused"]
-    assert spool.keys(ENTRIES) == [] and spool.keys(TAGGED) == ["run1.s0-c0"]
-
-    again = ingest.process_chunk({"chunk_id": "run1.s0-c0"}, spool, SETTINGS)  # a retry
-    assert calls == ["run1"] and again["reused"] and again["articles"] == 1
+    monkeypatch.setattr(steps, "tag", lambda articles: [_tagged(1) for _ in articles])
+    got: list[Processed] = []
+    stats = flow.run(HERE, got.append, entries=entries, run_id="r")
+    done = sum(got, Processed())
+    assert [t.article.article_id for t in done.articles] == ["a1"]
+    assert sorted((e.stage, e.status) for e in done.events) == [("extract", "parse_error"), ("fetch", "http_error")]
+    fetch_event = next(e for e in done.events if e.stage == "fetch")
+    assert fetch_event.http_status == 404 and fetch_event.article_id == "a2" and fetch_event.run_id == "r"
+    assert "boom" in next(e for e in done.events if e.stage == "extract").reason
+    assert (stats.items, stats.workers, stats.redone) == (3, 0, 0)
 
 
-def test_process_chunk_of_a_finished_chunk_is_a_no_op(spool):
-    assert ingest.process_chunk({"chunk_id": "gone"}, spool, SETTINGS)["missing"] is True
+class FakePool:
+    """Fails the first `fail` submissions of batches that hold a2 (as a dying worker would)."""
+
+    def __init__(self, fail: int) -> None:
+        self.fail = fail
+        self.submitted: list[list[str]] = []
+
+    def submit(self, func, batch, run_id) -> Future:
+        ids = [a.article_id for a in batch]
+        self.submitted.append(ids)
+        future: Future = Future()
+        if "a2" in ids and self.fail > 0:
+            self.fail -= 1
+            future.set_exception(pools.BrokenProcessPool("a worker died"))
+        else:
+            future.set_result(Processed(articles=[_tagged(int(i[1:]), "pool") for i in ids]))
+        return future
+
+
+@pytest.mark.parametrize("fail, where", [(1, "pool"), (2, "here")])
+def test_a_batch_a_worker_failed_is_redone_in_a_fresh_pool_then_here(monkeypatch, fail, where):
+    fake = FakePool(fail)
+    monkeypatch.setattr(pools, "get_pool", lambda size: fake)
+    monkeypatch.setattr(steps, "tag", lambda articles: [_tagged(int(a.article_id[1:]), "here") for a in articles])
+    got: list[Processed] = []
+    stats = flow.run(load_settings({}, ingest_processes=2), got.append, ready=[_article(n) for n in range(8)])
+    done = {t.article.article_id: t.article.title for b in got for t in b.articles}
+    assert sorted(done) == sorted(f"a{n}" for n in range(8))  # every item ...
+    assert sum(len(b.articles) for b in got) == 8  # ... once
+    assert done["a2"] == where and all(v == "pool" for k, v in done.items() if k != "a2")
+    assert stats.redone == 1 and stats.workers == 2 and stats.batches == 8
+    assert sum("a2" in b for b in fake.submitted) == 2  # the first pool, then the fresh one
+
+
+def test_flow_batches_spread_over_workers():
+    assert flow.batch_size(240, 2) == 8
+    assert flow.batch_size(12, 2) == 2
+    assert flow.batch_size(3, 2) == 1
+    assert flow.batch_size(1000, 1) == 8
 
 
 class FakeWriter:
-    fail_with: Exception | None = None
+    down = False
+    rejected: set[str] = set()
     written: list[str] = []
     events: list[str] = []
+    tries = 0
 
-    def __init__(self, es, settings=None):
+    def __init__(self, es=None, settings=None):
         pass
 
     def write(self, batch):
-        if FakeWriter.fail_with is not None:
-            raise FakeWriter.fail_with
-        FakeWriter.written += [t.article.article_id for t in batch]
+        FakeWriter.tries += 1
+        if FakeWriter.down:
+            raise ClusterUnavailable("connection refused")
+        FakeWriter.written += [t.article.article_id for t in batch if t.article.article_id not in self.rejected]
+
+        class Item:
+            def __init__(self, aid):
+                self.article_id = aid
+                self.outcome = Outcome.failure(Status.INDEX_ERROR, "mapper_parsing_exception")
 
         class Report:
-            failed: list = []
+            failed = [Item(t.article.article_id) for t in batch if t.article.article_id in FakeWriter.rejected]
         return Report()
 
     def record_events(self, events):
-        FakeWriter.events += [e.event_id for e in events]
+        if FakeWriter.down:
+            raise ClusterUnavailable("connection refused")
+        FakeWriter.events += [f"{e.stage}:{e.status}" for e in events]
 
         class Report:
             failures: list = []
         return Report()
 
 
-def test_index_chunk_keeps_the_batch_while_the_cluster_is_down(spool, monkeypatch):
-    import pipeline.index.writer as writer
-
-    monkeypatch.setattr(writer, "IndexWriter", FakeWriter)
+@pytest.fixture
+def writer(monkeypatch):
+    FakeWriter.down, FakeWriter.rejected, FakeWriter.written, FakeWriter.events, FakeWriter.tries = (
+        False, set(), [], [], 0)
+    monkeypatch.setattr(ingest, "IndexWriter", FakeWriter)
     monkeypatch.setattr(ingest, "es_client", lambda settings: object())
-    FakeWriter.written, FakeWriter.events = [], []
-    event = ingest.outcome_event("fetch", Outcome.failure(Status.HTTP_ERROR, "404"), run_id="r", url="http://x.test/9")
-    spool.write(TAGGED, "r.s0-c0", [{"kind": "article", "data": _tagged(1).model_dump(mode="json")},
-                                    {"kind": "event", "data": event.model_dump(mode="json")}])
+    monkeypatch.setattr("pipeline.index.writer.existing_article_ids", lambda es, ids, settings: set())
+    return FakeWriter
 
-    FakeWriter.fail_with = ClusterUnavailable("connection refused")
+
+def test_sink_turns_rejections_into_events_and_keeps_everything_while_the_cluster_is_away(writer):
+    event = ingest.outcome_event("fetch", Outcome.failure(Status.HTTP_ERROR, "404"), run_id="r", url="http://x/9")
+    writer.rejected = {"a2"}
+    sink = IndexSink(FakeWriter(), "r")
+    sink.submit(Processed(articles=[_tagged(1), _tagged(2)], events=[event]))
+    report = sink.close()
+    assert writer.written == ["a1"] and report.articles_indexed == 1
+    assert report.outcomes["a2"].status == Status.INDEX_ERROR
+    assert sorted(writer.events) == ["fetch:http_error", "index:index_error"]
+    assert dict(report.failures) == {"fetch:http_error": 1, "index:index_error": 1}
+
+    writer.down, writer.tries = True, 0
+    sink = IndexSink(FakeWriter(), "r")
+    sink.submit(Processed(articles=[_tagged(3)]))
+    sink.submit(Processed(articles=[_tagged(4)], events=[event]))
+    report = sink.close()
+    assert writer.tries == 1  # found away once: later batches are kept without trying
+    assert [t.article.article_id for t in report.deferred.articles] == ["a3", "a4"]
+    assert report.deferred.events == [event] and report.unavailable and report.articles_indexed == 0
+
+
+def _fake_flow(monkeypatch, calls: list[list[str]]) -> None:
+    def run(settings, sink, *, entries=(), ready=(), run_id=None):
+        calls.append([e.article_id for e in entries])
+        sink(Processed(articles=[_tagged(int(e.article_id[1:])) for e in entries]))
+        return flow.FlowStats(items=len(entries), workers=2)
+
+    monkeypatch.setattr(flow, "run", run)
+
+
+def test_process_chunk_indexes_and_drops_the_entries(spool, monkeypatch, writer):
+    calls: list[list[str]] = []
+    _fake_flow(monkeypatch, calls)
+    spool.write(ENTRIES, "run1.c0", [_entry(1), _entry(2)])
+    done = ingest.process_chunk({"chunk_id": "run1.c0"}, spool, SETTINGS)
+    assert calls == [["a1", "a2"]] and writer.written == ["a1", "a2"]
+    assert done["articles_indexed"] == 2 and done["deferred"] == 0 and done["workers"] == 2
+    assert spool.keys(ENTRIES) == [] and spool.keys(TAGGED) == []
+    assert ingest.process_chunk({"chunk_id": "run1.c0"}, spool, SETTINGS)["missing"] is True  # a finished chunk
+
+
+def test_process_chunk_skips_what_a_previous_try_indexed(spool, monkeypatch, writer):
+    calls: list[list[str]] = []
+    _fake_flow(monkeypatch, calls)
+    monkeypatch.setattr("pipeline.index.writer.existing_article_ids", lambda es, ids, settings: {"a1"})
+    spool.write(ENTRIES, "run1.c0", [_entry(1), _entry(2)])
+    done = ingest.process_chunk({"chunk_id": "run1.c0"}, spool, SETTINGS)
+    assert calls == [["a2"]] and done["skipped_existing"] == 1 and done["entries"] == 2
+
+
+def test_while_the_cluster_is_away_the_tagged_batch_waits_for_the_index_task(spool, monkeypatch, writer):
+    calls: list[list[str]] = []
+    _fake_flow(monkeypatch, calls)
+    spool.write(ENTRIES, "run1.c0", [_entry(1), _entry(2)])
+    writer.down = True
+    done = ingest.process_chunk({"chunk_id": "run1.c0"}, spool, SETTINGS)
+    assert done["deferred"] == 2 and done["articles_indexed"] == 0
+    assert spool.keys(ENTRIES) == [] and spool.keys(TAGGED) == ["run1.c0"]  # nothing lost
+
+    again = ingest.process_chunk({"chunk_id": "run1.c0"}, spool, SETTINGS)  # a retry: no fetching again
+    assert calls == [["a1", "a2"]] and again["deferred"] == 2
+
     with pytest.raises(ClusterUnavailable):
-        ingest.index_chunk({"chunk_id": "r.s0-c0"}, spool, SETTINGS)
-    assert spool.keys(TAGGED) == ["r.s0-c0"]  # nothing lost
+        ingest.index_chunk({"chunk_id": "run1.c0"}, spool, SETTINGS)
+    assert spool.keys(TAGGED) == ["run1.c0"]
 
-    FakeWriter.fail_with = None
-    done = ingest.index_chunk({"chunk_id": "r.s0-c0"}, spool, SETTINGS)
-    assert done["articles_indexed"] == 1 and done["failures"] == {"fetch:http_error": 1}
-    assert FakeWriter.written == ["a1"] and FakeWriter.events == [event.event_id]
+    writer.down = False
+    indexed = ingest.index_chunk({"chunk_id": "run1.c0"}, spool, SETTINGS)
+    assert indexed["articles_indexed"] == 2 and writer.written == ["a1", "a2"]
     assert spool.keys(TAGGED) == []
-    assert ingest.index_chunk({"chunk_id": "r.s0-c0"}, spool, SETTINGS)["missing"] is True
+    assert ingest.index_chunk({"chunk_id": "run1.c0"}, spool, SETTINGS)["missing"] is True
 
 
 def test_poll_shard_retry_does_not_poll_again(spool):
     manifest = {"run_key": "r", "shard": 0, "feeds_polled": 2, "feeds_not_modified": 1, "new_entries": 1,
-                "skipped_existing": 0, "chunk_ids": ["r.s0-c0"], "failures": {}}
+                "skipped_existing": 0, "failures": {}}
     spool.write_json(RUNS, "r.poll-0", manifest)
-    # no feeds file, no cluster: a second poll would fail; the spooled manifest answers instead
-    assert ingest.poll_shard({"run_key": "r", "shard": 0, "feed_ids": ["f"]}, spool, SETTINGS) == manifest
+    # no cluster: a second poll would fail; the spooled manifest answers instead
+    feed = {"id": "f", "name": "F", "url": "http://x.test/rss"}
+    assert ingest.poll_shard({"run_key": "r", "shard": 0, "feeds": [feed]}, spool, SETTINGS) == manifest
 
 
-def test_plan_picks_up_batches_left_by_earlier_runs(spool):
-    spool.write(ENTRIES, "old.s0-c3", [_entry(1)])
-    spool.write(TAGGED, "older.s1-c0", [])
-    polls = [{"chunk_ids": ["new.s0-c0"]}]
-    assert [c["chunk_id"] for c in ingest.plan_chunks(polls, spool)] == ["new.s0-c0", "old.s0-c3", "older.s1-c0"]
+def test_plan_regroups_every_spooled_entry_evenly_and_keeps_waiting_batches(spool):
+    spool.write(ENTRIES, "new.s0", [_entry(n) for n in range(5)])
+    spool.write(ENTRIES, "new.s1", [_entry(n) for n in range(5, 9)] + [_entry(0)])  # a0 twice: once
+    spool.write(ENTRIES, "old.c3", [_entry(9)])  # left by an earlier run
+    spool.write(TAGGED, "older.c1", [Processed()])
+    settings = load_settings({}, ingest_chunk_size=4)
+    chunks = [c["chunk_id"] for c in ingest.plan_chunks("new", spool, settings)]
+    assert chunks == ["new.c0", "new.c1", "new.c2", "older.c1"]
+    sizes = [len(spool.read(ENTRIES, c)) for c in chunks[:3]]
+    assert sizes == [4, 4, 2]
+    ids = sorted(r["article_id"] for c in chunks[:3] for r in spool.read(ENTRIES, c))
+    assert ids == sorted(f"a{n}" for n in range(10))
+    assert spool.keys(ENTRIES) == ["new.c0", "new.c1", "new.c2"]
+    again = [c["chunk_id"] for c in ingest.plan_chunks("new", spool, settings)]  # a retry of plan
+    assert again == chunks and sorted(r["article_id"] for c in chunks[:3] for r in spool.read(ENTRIES, c)) == ids
 
 
 def test_summary_totals_and_last_line(spool):
     polls = [{"run_key": "r", "shard": 0, "feeds_polled": 3, "feeds_not_modified": 1, "new_entries": 4,
-              "skipped_existing": 2, "chunk_ids": [], "failures": {"feeds:http_error": 1}}]
-    indexed = [{"chunk_id": "c", "articles_indexed": 3, "claims": 10, "entities": 7,
-                "failures": {"fetch:refused": 1}, "missing": False}]
+              "skipped_existing": 2, "failures": {"feeds:http_error": 1}}]
+    processed = [{"chunk_id": "r.c0", "articles_indexed": 2, "claims": 6, "entities": 4,
+                  "failures": {"fetch:refused": 1}, "deferred": 1, "skipped_existing": 1}]
+    indexed = [{"chunk_id": "r.c0", "articles_indexed": 1, "claims": 4, "entities": 3, "failures": {},
+                "missing": False}]
     spool.write_json(RUNS, "r.poll-0", polls[0])
-    summary = ingest.summarize("r", polls, indexed, spool)
+    summary = ingest.summarize("r", polls, processed, indexed, spool)
     assert summary["failures_by_reason"] == {"feeds:http_error": 1, "fetch:refused": 1}
+    assert summary["skipped_existing"] == 3
     assert spool.read_json(RUNS, "r")["articles_indexed"] == 3
     assert spool.keys(RUNS) == ["r"]  # the per-shard poll manifests are cleaned up
     assert ingest.summary_line(summary) == "summary: articles_indexed=3 claims=10 entities=7 failures=2"
-
-
-def test_a_batch_a_worker_failed_is_redone_in_process(monkeypatch):
-    import pipeline.fetch.fetcher as fetcher
-    from pipeline.jobs.workers import BatchResult
-
-    entries = [_entry(n) for n in range(10)]
-    pages = [FetchedPage(entry=e, final_url=e.url, outcome=Outcome.success(), body="<html>") for e in entries]
-    monkeypatch.setattr(fetcher, "fetch_pages", lambda es, settings: pages)
-
-    def done_here(payload):
-        return [{"kind": "article", "data": {"id": p.entry.article_id if isinstance(p, FetchedPage)
-                                              else p["entry"]["article_id"], "where": "here"}}
-                for p in payload["pages"]]
-
-    class Pool:
-        def ensure(self, size):
-            self.size = size
-
-        def map(self, func, batches, workers, timeout):
-            assert func == extract_tag.PROCESS_PAGES and workers == 2
-            return [BatchResult(error="worker process ended (end of stream; exit code -9)") if i == 1 else
-                    BatchResult(value=[{"kind": "article", "data": {"id": p["entry"]["article_id"], "where": "worker"}}
-                                       for p in b["pages"]])
-                    for i, b in enumerate(batches)]
-
-    monkeypatch.setattr(extract_tag, "process_pages", done_here)
-    monkeypatch.setattr("pipeline.jobs.workers.shared_pool", lambda warm: Pool())
-    done = ingest.tag_entries(entries, load_settings({}, ingest_processes=2), run_id="r")
-    assert [x["data"]["id"] for x in done.lines] == [f"a{n}" for n in range(10)]  # all, once, in order
-    assert [x["data"]["where"] for x in done.lines].count("here") == 2  # batch 1 (2 pages) redone here
-    assert (done.workers, done.redone) == (2, 1)
-
-
-def test_auto_starts_workers_only_for_a_chunk_that_pays_for_them(monkeypatch):
-    import pipeline.jobs.workers as workers
-
-    monkeypatch.setattr(workers, "available_cores", lambda: 2)
-    monkeypatch.setattr(workers, "live_workers", lambda warm: 0)
-    auto = load_settings({}, ingest_processes=0)
-    assert extract_tag.plan_chunk_workers(25, auto) == 1  # the default chunk: cheaper in this process
-    assert extract_tag.plan_chunk_workers(60, auto) == 2
-    monkeypatch.setattr(workers, "live_workers", lambda warm: 2)  # already running: small chunks too
-    assert extract_tag.plan_chunk_workers(12, auto) == 2
-    assert extract_tag.plan_chunk_workers(5, auto) == 1
-    assert extract_tag.plan_chunk_workers(12, load_settings({}, ingest_processes=2)) == 2  # explicit
-    assert extract_tag.plan_chunk_workers(500, load_settings({}, ingest_processes=1)) == 1

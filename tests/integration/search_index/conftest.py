@@ -31,6 +31,8 @@ def module_settings(es_url: str, es_client) -> Iterator[Settings]:
 
 @pytest.fixture
 def writer(es_client, settings: Settings):
+    from pipeline.index.setup import ensure_indices
     from pipeline.index.writer import IndexWriter
 
+    ensure_indices(es_client, settings)  # the explicit set-up step; the writer never creates indices
     return IndexWriter(es_client, settings, refresh="wait_for")

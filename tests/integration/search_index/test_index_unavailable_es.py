@@ -89,7 +89,7 @@ def test_the_cluster_dying_mid_bulk_loses_nothing(es_client, es_url, settings):
     proxy = DyingProxy(es_url, bulks_allowed=2)
     via_proxy = load_settings(es_url=proxy.url, index_prefix=settings.index_prefix, es_request_timeout=10)
     # chunk_size 2: each article (plus its claims) spans several bulk requests
-    writer = IndexWriter(client_from_settings(via_proxy), via_proxy, chunk_size=2, ensure=False)
+    writer = IndexWriter(client_from_settings(via_proxy), via_proxy, chunk_size=2)
     with pytest.raises(ClusterUnavailable) as caught:
         writer.write(batch)
     assert proxy.dead.is_set()

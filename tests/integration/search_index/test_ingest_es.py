@@ -11,7 +11,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from pipeline.cli import main
-from pipeline.index.ingest import ingest
+from pipeline.index.setup import ensure_indices
+from pipeline.jobs.sources import ingest_sources as ingest
 from pipeline.search import SearchQuery, search
 
 pytestmark = pytest.mark.integration
@@ -51,6 +52,7 @@ def test_ingest_files_and_urls(es_client, settings, tmp_path, site, monkeypatch,
     local = dataclasses.replace(settings, allow_private_addresses=True, per_host_delay=0.0)
     sources = [str(text), str(page), str(other), str(tmp_path / "gone.html"), f"{site}/story.html",
                f"{site}/missing.html"]
+    ensure_indices(es_client, local)
     report = ingest(sources, local, es_client, run_id="t")
     status = {i.source: i.outcome.status.value for i in report.items}
     assert [i.source for i in report.items] == sources

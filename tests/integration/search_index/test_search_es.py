@@ -32,8 +32,10 @@ def settings(module_settings):
 
 @pytest.fixture(scope="module")
 def indexed(es_client, settings):
+    from pipeline.index.setup import ensure_indices
     from pipeline.index.writer import IndexWriter
 
+    ensure_indices(es_client, settings)
     writer = IndexWriter(es_client, settings)
     docs = [
         tagged_article("https://news.example/nk", NK_TEXT, title="Shells for Russia", site="news.example",

@@ -75,7 +75,7 @@ def fake_es():
 def test_rejected_items_are_retried_then_succeed(fake_es, status):
     FakeBulk.fail_first_with = status
     settings = load_settings(env={}, es_url=fake_es, index_prefix="nw")
-    writer = IndexWriter(client_from_settings(settings), settings, ensure=False, initial_backoff=0.01)
+    writer = IndexWriter(client_from_settings(settings), settings, initial_backoff=0.01)
     batch = list(recombined_corpus(2, seed=1))
     report = writer.write(batch)
     assert report.ok and report.indexed == 2
@@ -86,7 +86,7 @@ def test_rejected_items_are_retried_then_succeed(fake_es, status):
 def test_items_still_rejected_after_the_retries_are_reported_as_retryable(fake_es):
     FakeBulk.fail_first_with = 429
     settings = load_settings(env={}, es_url=fake_es, index_prefix="nw")
-    writer = IndexWriter(client_from_settings(settings), settings, ensure=False, max_retries=0)
+    writer = IndexWriter(client_from_settings(settings), settings, max_retries=0)
     report = writer.write(list(recombined_corpus(2, seed=1)))
     assert report.indexed == 1 and len(report.failed) == 1
     assert report.failed[0].retryable and "es_rejected_execution_exception" in report.failed[0].outcome.reason
