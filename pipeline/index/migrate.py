@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from elasticsearch import ApiError, Elasticsearch, helpers
+from elasticsearch import ApiError, Elasticsearch
 
 from pipeline.config import Settings
 from pipeline.index.derive import flatten_properties
@@ -20,8 +20,9 @@ from pipeline.index.errors import MigrationError
 from pipeline.index.features import ClusterFeatures, detect_features
 from pipeline.index.mappings import mapping_for
 from pipeline.index.names import KINDS, ROLLOVER_KINDS, IndexNames
-from pipeline.index.setup import alias_targets, create_version, setup_indices
+from pipeline.index.setup import setup_indices
 from pipeline.index.transport import unavailable
+from pipeline.index.versions import alias_targets, copy_index, create_version, set_write_block
 
 log = logging.getLogger(__name__)
 
@@ -49,56 +50,6 @@ def _all_versions(es: Elasticsearch, names: IndexNames, kind: str) -> list[tuple
     return sorted((v, i) for v, i in found if v is not None)
 
 
-def _set_write_block(es: Elasticsearch, indices: list[str], blocked: bool) -> None:
-    es.indices.put_settings(index=",".join(indices), settings={"index": {"blocks": {"write": blocked}}})
-
-
-def _copy(es: Elasticsearch, source: str, dest: str, features: ClusterFeatures) -> tuple[int, str]:
-    if features.reindex:
-        resp = es.reindex(source={"index": source}, dest={"index": dest}, wait_for_completion=True,
-                          refresh=True)
-        if resp.get("failures"):
-            raise MigrationError(f"_reindex {source} -> {dest} reported failures: {resp['failures'][:3]}")
-        return int(resp.get("total", 0)), "_reindex"
-    copied = 0
-    failures: list[str] = []
-    docs = helpers.scan(es, index=source, query={"query": {"match_all": {}}}, size=1000)
-    actions = ({"_op_type": "index", "_index": dest, "_id": d["_id"], "_source": d["_source"]} for d in docs)
-    for ok, info in helpers.streaming_bulk(es, actions, chunk_size=500, raise_on_error=False,
-                                           raise_on_exception=False, max_retries=3, initial_backoff=0.5,
-                                           retry_on_status=(429, 502, 503, 504)):
-        if ok:
-            copied += 1
-        else:
-            (_, item), = info.items()
-            failures.append(f"{item.get('_id')}: {item.get('error')}")
-    if failures:
-        raise MigrationError(f"{len(failures)} document(s) could not be copied into {dest}: {failures[:3]}")
-    es.indices.refresh(index=dest)
-    return copied, "scan+bulk (no _reindex on this cluster)"
-
-
-def adopt_plain_index(es: Elasticsearch, names: IndexNames, kind: str, features: ClusterFeatures) -> str:
-    """A plain index sits where the alias belongs (written before setup ran): copy it into v1, swap it for
-    the alias atomically, and return the new index name."""
-    alias = names.alias(kind)
-    target = create_version(es, names, kind, 1, with_alias=False)
-    log.warning("%s is a plain index, not an alias; moving its documents into %s", alias, target)
-    _set_write_block(es, [alias], True)
-    try:
-        es.indices.refresh(index=alias)
-        copied, method = _copy(es, alias, target, features)
-    except Exception:
-        _set_write_block(es, [alias], False)
-        raise
-    add: dict[str, Any] = {"index": target, "alias": alias}
-    if kind in ROLLOVER_KINDS:
-        add["is_write_index"] = True
-    es.indices.update_aliases(actions=[{"remove_index": {"index": alias}}, {"add": add}])
-    log.warning("adopted %s: %d document(s) copied with %s", alias, copied, method)
-    return target
-
-
 def migrate(es: Elasticsearch, settings: Settings, kinds: list[str] | None = None, *,
             delete_old: bool = False) -> list[MigrationResult]:
     names = IndexNames(settings.index_prefix)
@@ -120,16 +71,16 @@ def _migrate_one(es: Elasticsearch, names: IndexNames, kind: str, features: Clus
     versions = _all_versions(es, names, kind)
     next_version = (max(v for v, _ in versions) if versions else 0) + 1
     target = create_version(es, names, kind, next_version, with_alias=False)
-    _set_write_block(es, sources, True)
+    set_write_block(es, sources, True)
     try:
         es.indices.refresh(index=alias)
         expected = int(es.count(index=alias)["count"])
-        copied, method = _copy(es, alias, target, features)
+        copied, method = copy_index(es, alias, target, features)
         actual = int(es.count(index=target)["count"])
         if actual != expected:
             raise MigrationError(f"{target} has {actual} document(s), {alias} had {expected}; alias not moved")
     except Exception:
-        _set_write_block(es, sources, False)
+        set_write_block(es, sources, False)
         raise
     add: dict[str, Any] = {"index": target, "alias": alias}
     if kind in ROLLOVER_KINDS:

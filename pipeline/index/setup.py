@@ -23,6 +23,7 @@ from pipeline.index.features import ClusterFeatures, detect_features
 from pipeline.index.mappings import MAPPING_VERSION, mapping_for
 from pipeline.index.names import KINDS, ROLLOVER_KINDS, IndexNames
 from pipeline.index.transport import unavailable
+from pipeline.index.versions import adopt_plain_index, alias_targets, create_version
 
 log = logging.getLogger(__name__)
 
@@ -100,30 +101,6 @@ def _put_templates(es: Elasticsearch, names: IndexNames, features: ClusterFeatur
         es.indices.put_index_template(name=name, **body)
 
 
-def alias_targets(es: Elasticsearch, alias: str) -> list[str]:
-    """Concrete indices behind `alias` (empty when the alias does not exist)."""
-    try:
-        return sorted(es.indices.get_alias(name=alias).body)
-    except ApiError as exc:
-        if exc.meta.status == 404:
-            return []
-        raise
-
-
-def create_version(es: Elasticsearch, names: IndexNames, kind: str, version: int, *, with_alias: bool) -> str:
-    index = names.concrete(kind, version)
-    aliases: dict[str, Any] = {}
-    if with_alias:
-        aliases[names.alias(kind)] = {"is_write_index": True} if kind in ROLLOVER_KINDS else {}
-    try:
-        es.indices.create(index=index, aliases=aliases or None)
-    except ApiError as exc:
-        if exc.meta.status == 400 and "resource_already_exists" in str(exc):
-            return index
-        raise
-    return index
-
-
 def _update_live_mapping(es: Elasticsearch, names: IndexNames, kind: str, english: bool,
                          report: SetupReport) -> None:
     """Additive mapping changes go straight onto the live index; conflicting ones need a migration."""
@@ -158,8 +135,6 @@ def setup_indices(es: Elasticsearch, settings: Settings) -> SetupReport:
                 _update_live_mapping(es, names, kind, features.english_analyzer, report)
                 continue
             if es.indices.exists(index=alias):
-                from pipeline.index.migrate import adopt_plain_index
-
                 report.adopted.append(adopt_plain_index(es, names, kind, features))
                 continue
             report.created.append(create_version(es, names, kind, 1, with_alias=True))
