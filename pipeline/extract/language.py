@@ -14,6 +14,10 @@ _STOPWORDS: dict[str, frozenset[str]] = {
     "pt": frozenset("o a os as e que de em um uma para com não do da dos das no na".split()),
     "nl": frozenset("de het een en van is dat op in te niet met voor zijn er aan ook".split()),
 }
+_LANGUAGES_OF: dict[str, tuple[str, ...]] = {
+    word: tuple(lang for lang, stops in _STOPWORDS.items() if word in stops)
+    for word in sorted(set().union(*_STOPWORDS.values()))
+}
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _LANG_ATTR = re.compile(r"<html[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3})", re.IGNORECASE)
 _META_LANG = re.compile(
@@ -33,14 +37,15 @@ def declared_language(html: str) -> str | None:
 
 
 def guess_language(text: str, min_hits: int = 5) -> str | None:
-    words = [w.lower() for w in _WORD.findall(text[:20_000])]
-    if not words:
-        return None
+    """The language whose stopwords are most frequent in the text (the first 20,000 characters),
+    or None below `min_hits` stopwords. Each distinct word is looked up once."""
+    counts: Counter[str] = Counter()
+    for word, n in Counter(_WORD.findall(text[:20_000])).items():
+        counts[word.lower()] += n
     votes: Counter[str] = Counter()
-    for w in words:
-        for lang, stops in _STOPWORDS.items():
-            if w in stops:
-                votes[lang] += 1
+    for word, n in counts.items():  # first-occurrence order, so ties go to the same language as before
+        for lang in _LANGUAGES_OF.get(word, ()):
+            votes[lang] += n
     if not votes:
         return None
     lang, hits = votes.most_common(1)[0]

@@ -24,10 +24,10 @@ from pipeline.tagging.lexicon import (
     HONORIFICS,
     JUNK_NAMES,
     LOCATIVE_PREPS,
-    ORG_WORDS,
     ROLE_HEADS,
     ROLE_MODIFIERS,
 )
+from pipeline.tagging.names import looks_like_org
 
 _LEADING_DETS = frozenset({"the", "a", "an", "this", "that", "these", "those"})
 _NOT_NAME_POS = frozenset({"ADV", "ADJ", "VERB", "ADP", "DET", "PRON", "AUX", "CCONJ", "SCONJ", "INTJ", "NUM"})
@@ -559,12 +559,6 @@ def find_context_aliases(doc: Doc, index: EntityIndex) -> None:
                 continue
             span = doc[i:i + n]
             index.assign(EMention(span.start_char, span.end_char, span.text, index.clusters[target].type, i, i + n), target)
-
-
-def looks_like_org(name: str) -> bool:
-    words = name.lower().replace(".", " ").split()
-    dotted = re.search(r"[A-Za-z]\.[A-Za-z]{2,}", name) is not None  # "Censor.NET", "Edmunds.com"
-    return dotted or (name.isupper() and len(name) > 1) or any(w in ORG_WORDS for w in words)
 
 
 def fix_speaker_type(cluster: ECluster) -> None:

@@ -18,6 +18,7 @@ from spacy.tokens import Doc, Token
 from pipeline.tagging import aliases, gazetteer
 from pipeline.tagging.docinfo import info
 from pipeline.tagging.lexicon import HONORIFICS, ROLE_HEADS, ROLE_MODIFIERS
+from pipeline.tagging.names import looks_like_org
 
 OUTLET_NOUNS = frozenset(
     "journal newspaper magazine broadcaster outlet website site channel tabloid publication station agency wire daily weekly".split()
@@ -184,7 +185,7 @@ def retype(doc: Doc, start: int, end: int, label: str, surface: str, known: bool
         return "EVENT"  # "the American Music Awards"
     nxt = toks[end] if end < len(doc) else None
     prev = toks[start - 1] if start > 0 else None
-    if label in ("ORG", "GPE", "LOC", "NORP") and len(words) > 1 and not _org_like(surface) and (
+    if label in ("ORG", "GPE", "LOC", "NORP") and len(words) > 1 and not looks_like_org(surface) and (
         (prev is not None and prev.lower_ in HONORIFICS) or words[0].lower() in HONORIFICS
         or any(c.dep_ == "relcl" and any(g.lower_ == "who" and g.dep_ in ("nsubj", "nsubjpass") for g in c.children)
                for c in root.children)
@@ -197,11 +198,11 @@ def retype(doc: Doc, start: int, end: int, label: str, surface: str, known: bool
             return None  # "Research and Advocacy Director": part of a job title
     if label in ("ORG", "PERSON", "NORP") and nxt is not None and nxt.text in ("-", "–") and end + 1 < len(doc) and (
         toks[end + 1].lower_ == "based"
-    ) and not _org_like(surface):
+    ) and not looks_like_org(surface):
         return "GPE"  # "an Amritsar-based agent"
     if label == "LOC" and root.dep_ == "compound" and root.head.i >= end and root.head.lower_ in ADMIN_NOUNS:
         return "GPE"  # "Kowloon West district"
-    if label in ("ORG", "PERSON") and not _org_like(surface) and root.dep_ == "pobj" and not any(
+    if label in ("ORG", "PERSON") and not looks_like_org(surface) and root.dep_ == "pobj" and not any(
         w.lower() in FACILITY_WORDS or w.lower() in FACILITY_NOUNS for w in words
     ):
         prep = root.head
@@ -217,9 +218,3 @@ def _is_place(t: Token) -> bool:
         return True
     entry = aliases.get_table().lookup(t.text)
     return (entry is not None and entry.type in ("GPE", "LOC")) or gazetteer.place_type(t.text) in ("GPE", "LOC")
-
-
-def _org_like(surface: str) -> bool:
-    from pipeline.tagging.entities import looks_like_org
-
-    return looks_like_org(surface)

@@ -124,3 +124,71 @@ def test_tidy_text_drops_headlines_and_trailing_boilerplate_only():
     ]
     lede = "Sweden drops the Assange investigation, prosecutors said on Tuesday, ending a nine-year saga over claims."
     assert tidy_text(lede + "\nMore.", "Sweden drops Assange investigation").startswith(lede)  # a lede is not a headline
+
+
+# paywalls: markup alone does not make a paywall; a short text that is a teaser does
+BRIEF = "".join(f"<p>{p}</p>" for p in filler_paragraphs("brief", paragraphs=3).split("\n\n"))  # ~950 chars, complete
+TEASER = ("<p>Negotiators left the room on Monday without an agreement on the budget. The finance minister said "
+          "talks would resume next week. Opposition leaders called the delay a failure of leadership.</p>")
+GATED_LD = ('<script type="application/ld+json">{"@context": "https://schema.org", "@type": "NewsArticle", '
+            '"headline": "Budget talks", "isAccessibleForFree": false, "hasPart": {"@type": "WebPageElement", '
+            '"isAccessibleForFree": false, "cssSelector": ".paywall"}}</script>')
+
+
+def test_full_article_with_paywall_markup_is_ok():
+    # site chrome: a login bar and a metering modal on every page, free ones included (the JPost case)
+    chrome = ('<div class="paywall-header-wrap"><a class="paywall-login-link" href="/login">Login</a></div>'
+              '<div class="paywall-modal" hidden>Already a subscriber? Log in</div>')
+    html = (f"<!DOCTYPE html><html lang='en'><head><title>Harbour plan</title></head><body>{chrome}"
+            f"<article>{BRIEF}</article></body></html>")
+    a = extract_html(html, url="https://coast.example/x", now=NOW)
+    assert a.outcome.status == Status.OK, a.outcome.reason
+    assert 250 < len(a.text) < 1500  # short enough to be a teaser: the markup alone did not decide
+    # the whole article inside the element the site calls "paywall"
+    a = extract_html(page(f'<div class="paywall">{BODY}</div>'), url="https://coast.example/x", now=NOW)
+    assert a.outcome.status == Status.OK, a.outcome.reason
+
+
+def test_teaser_with_subscribe_prompt_is_paywalled():
+    html = page(TEASER + '<div class="gate"><p>Subscribe to continue reading.</p><a href="/plans">See plans</a></div>')
+    a = extract_html(html, url="https://coast.example/x", now=NOW)
+    assert a.outcome.status == Status.PAYWALLED
+    assert "Subscribe to continue reading" in a.outcome.reason
+    assert a.text.startswith("Negotiators left the room")
+
+
+def test_cut_off_teaser_with_paywall_markup_is_paywalled():
+    cut = ("<p>Negotiators left the room on Monday without an agreement on the budget, and the finance "
+           "minister, who had promised a deal by the end of the month, told reporters that the talks would "
+           "resume next week once the coalition partners had settled their differences over...</p>")
+    a = extract_html(page(cut + '<div class="piano-offer"></div>'), url="https://coast.example/x", now=NOW)
+    assert a.outcome.status == Status.PAYWALLED
+    assert "cut off" in a.outcome.reason
+    # the same markup under a complete short text: an article, not a teaser
+    assert extract_html(page(BRIEF + '<div class="piano-offer"></div>'), now=NOW).outcome.status == Status.OK
+
+
+def test_declared_gated_article_whose_text_is_there_is_ok():
+    # isAccessibleForFree: false, but the full article is in the page
+    a = extract_html(page(f'<div class="paywall">{BODY}</div>', head=GATED_LD), url="https://coast.example/x", now=NOW)
+    assert a.outcome.status == Status.OK, a.outcome.reason
+    # a short article, served in full inside the part the JSON-LD declares gated
+    a = extract_html(page(f'<div class="paywall">{BRIEF}</div>', head=GATED_LD), url="https://coast.example/x", now=NOW)
+    assert a.outcome.status == Status.OK, a.outcome.reason
+    # the same declaration over a teaser, the gated part missing from the page: paywalled
+    a = extract_html(page(TEASER, head=GATED_LD), url="https://coast.example/x", now=NOW)
+    assert a.outcome.status == Status.PAYWALLED
+    assert "isAccessibleForFree" in a.outcome.reason
+
+
+@pytest.mark.parametrize(("text", "cut"), [
+    ("A full paragraph.\nAll...", True),
+    ("The finance minister told reporters that the talks would resume next week once the partners had settled", True),
+    ("The finance minister said talks would resume.\nReporting by Jane Doe; editing by Sam Lee", False),
+    ("The finance minister said talks would resume next week, once the partners had settled their differences.", False),
+    ("“We will be back next week,” the minister said.”", False),
+])
+def test_looks_cut_off(text, cut):
+    from pipeline.extract.paywall import looks_cut_off
+
+    assert looks_cut_off(text) is cut
