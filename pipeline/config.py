@@ -46,7 +46,7 @@ class Settings:
     # chunks are faster; more chunks spread a run over more machines)
     ingest_schedule: str = "*/5 * * * *"
     ingest_shard_size: int = 25
-    ingest_chunk_size: int = 200
+    ingest_chunk_size: int = 400
     # processes that extract and tag (0 = one per available core, 1 = in the task's own process);
     # fetching and indexing stay in the task and overlap with them
     ingest_processes: int = 0
@@ -72,9 +72,6 @@ class Settings:
     global_concurrency: int = 32
     respect_robots: bool = True
     max_feed_failures: int = 10
-    # tagging
-    tagger_batch_size: int = 16
-    tagger_processes: int = 1
     # Kibana
     kibana_url: str = "http://127.0.0.1:5601"
     kibana_username: str | None = None

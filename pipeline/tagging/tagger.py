@@ -54,7 +54,7 @@ class Tagger:
         return self.tag_doc(self.nlp(text[:MAX_CHARS]), text)
 
     def tag_many(self, texts: Iterable[str], batch_size: int | None = None, n_process: int | None = None) -> list[TagResult]:
-        """Tag many texts through ``nlp.pipe`` (callers pass Settings.tagger_batch_size and tagger_processes)."""
+        """Tag many texts through ``nlp.pipe``, `batch_size` at a time, in `n_process` spaCy processes."""
         return list(self.iter_tag(texts, batch_size=batch_size, n_process=n_process))
 
     def iter_tag(self, texts: Iterable[str], batch_size: int | None = None, n_process: int | None = None) -> Iterator[TagResult]:
