@@ -41,7 +41,8 @@ async def fetch_page(http: HttpClient, entry: FeedEntry) -> FetchedPage:
     if paused > 0:
         return FetchedPage(entry=entry, final_url=entry.url, fetched_at=now, outcome=Outcome.failure(
             Status.BLOCKED, f"host {host} asked us to wait {paused:.0f}s more (Retry-After)"))
-    result = await http.get(entry.url, accept=accept_html, check_robots=True,
+    # skip_paused: requests already waiting for this host's slot when it answered 429/503 are not sent
+    result = await http.get(entry.url, accept=accept_html, check_robots=True, skip_paused=True,
                             headers={"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"})
     page = FetchedPage(entry=entry, final_url=result.final_url, http_status=result.status,
                        content_type=result.content_type, fetched_at=now, elapsed_ms=result.elapsed_ms,
@@ -66,14 +67,14 @@ async def fetch_pages_async(entries: Sequence[FeedEntry], settings: Settings,
     own = http is None
     client = http or HttpClient(settings)
     try:
-        pages = await asyncio.gather(*(_safe_fetch(client, e) for e in entries))
+        pages = await asyncio.gather(*(fetch_one(client, e) for e in entries))
     finally:
         if own:
             await client.aclose()
     return list(pages)
 
 
-async def _safe_fetch(http: HttpClient, entry: FeedEntry) -> FetchedPage:
+async def fetch_one(http: HttpClient, entry: FeedEntry) -> FetchedPage:
     try:
         page = await fetch_page(http, entry)
     except Exception as exc:  # a bug must not sink the batch; the page keeps the reason

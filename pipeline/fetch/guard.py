@@ -3,8 +3,8 @@
 Loopback, private, link-local, CGNAT, multicast, reserved and unspecified addresses are refused
 unless `Settings.allow_private_addresses` (optionally narrowed by `allowed_private_networks`).
 Cloud metadata endpoints are refused always. The check runs before every hop of a redirect chain,
-and the transport connects only to addresses that `allowed_addresses` checked (no DNS-rebinding
-window).
+and the HTTP client connects only to addresses that `allowed_addresses` checked (no DNS-rebinding
+window; `pipeline.fetch.connect`).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 
 
 class AddressRefused(Exception):
-    """Raised by allowed_addresses (so by the transport's connect) when a host has a refused address."""
+    """Raised by allowed_addresses (so by the HTTP client's connect) when a host has a refused address."""
 
 
 class ResolutionFailed(Exception):
@@ -84,10 +84,10 @@ def _private_kind(ip: IPAddress) -> str | None:
         return "multicast"
     if isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT:
         return "shared (CGNAT)"
+    if ip.is_reserved:  # before is_private, which also covers 240.0.0.0/4
+        return "reserved"
     if ip.is_private:
         return "private"
-    if ip.is_reserved:
-        return "reserved"
     return None
 
 
@@ -186,6 +186,12 @@ async def allowed_addresses(host: str, port: int, policy: AddressPolicy,
         if reason:
             raise AddressRefused(f"host {host}: {reason}" if literal is None else reason)
     return addresses
+
+
+def address_refusal(policy: AddressPolicy, addr: str) -> str | None:
+    """Why connecting to the IP address `addr` is refused, or None when the policy allows it."""
+    parsed, reason = _verdict(policy, addr)
+    return reason if parsed else f"unparseable address {addr!r}"
 
 
 def _verdict(policy: AddressPolicy, addr: str) -> tuple[bool, str | None]:

@@ -1,26 +1,36 @@
-"""The one HTTP path for feeds, robots.txt and articles.
+"""The one HTTP path for feeds, robots.txt and articles, on aiohttp.
 
 `HttpClient.get` follows redirects itself (SSRF check and, for articles, robots.txt on every hop),
 enforces connect/read/total timeouts, a size cap after decompression while streaming (a gzip bomb
 stops at the cap), and a content-type check. It never raises for network trouble: the result carries
 an HTTP status, or a failure `Outcome` with the reason.
+
+One aiohttp session (one keep-alive pool) per client. Its connector resolves through
+`pipeline.fetch.connect`, so a connection only ever goes to an address the SSRF policy checked.
+aiohttp decodes gzip, deflate and br in bounded steps, pausing while its buffer is full, so reading
+the decoded stream up to the cap costs at most the cap in memory, whatever the compression ratio.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import ssl
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
-import httpx
+import aiohttp
+from aiohttp.http_exceptions import ContentEncodingError
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
 
 from pipeline.config import Settings
-from pipeline.fetch.decode import BoundedDecoder, DecodeError, TooLarge
+from pipeline.fetch.connect import GuardedResolver, default_tls_context, guarded_socket_factory
 from pipeline.fetch.guard import (
     AddressPolicy,
     AddressRefused,
@@ -32,17 +42,18 @@ from pipeline.fetch.guard import (
 )
 from pipeline.fetch.politeness import Politeness
 from pipeline.fetch.robots import ROBOTS_MAX_BYTES, RobotsCache
-from pipeline.fetch.transport import LeanTransport
 from pipeline.outcomes import Outcome, Status
 
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 PERMANENT_REDIRECTS = frozenset({301, 308})
 ERROR_BODY_BYTES = 64 * 1024
 MAX_RETRY_AFTER = 7 * 24 * 3600.0
-RAW_CHUNK = 16 * 1024
-_NO_BODY = httpx.ByteStream(b"")
+KEEPALIVE_TIMEOUT = 15.0  # seconds an idle connection is kept for reuse
+MAX_FIELD_BYTES = 16 * 1024  # one response header line; aiohttp also caps their number (128)
+Headers = CIMultiDictProxy[str]
+_NO_HEADERS: Headers = CIMultiDictProxy(CIMultiDict())
 # parsed once per URL and process (a feed is fetched every cycle); an invalid URL raises, not cached
-_parse_url = functools.lru_cache(maxsize=8192)(httpx.URL)
+_parse_url = functools.lru_cache(maxsize=8192)(URL)
 
 
 @dataclass
@@ -50,7 +61,7 @@ class HttpResult:
     url: str
     final_url: str
     status: int | None = None
-    headers: httpx.Headers = field(default_factory=httpx.Headers)
+    headers: Headers = field(default_factory=lambda: _NO_HEADERS)  # case-insensitive, read-only
     body: bytes | None = None
     failure: Outcome | None = None
     permanent_url: str | None = None  # the target when every hop was a permanent redirect
@@ -93,31 +104,59 @@ def robots_agent(settings: Settings) -> str:
 Accept = Callable[[str | None], bool]
 
 
-class HttpClient:
-    """Shared by the poller and the fetcher; use as `async with HttpClient(settings) as http:`."""
+class TooLarge(Exception):
+    """The decoded body would exceed the limit."""
 
-    def __init__(self, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None,
-                 resolver: Resolver | None = None, politeness: Politeness | None = None) -> None:
+
+class DecodeError(Exception):
+    """The body is not valid for its declared Content-Encoding."""
+
+
+class HttpClient:
+    """Shared by the poller and the fetcher; use as `async with HttpClient(settings) as http:`.
+
+    `ssl_context` replaces the default trust (certifi's CA bundle). `connector` replaces the guarded
+    aiohttp connector, for tests only (`pipeline.fetch.testing.MockConnector`): the SSRF check
+    before every hop still runs, the check at connect time is the guarded connector's."""
+
+    def __init__(self, settings: Settings, *, resolver: Resolver | None = None,
+                 politeness: Politeness | None = None, ssl_context: ssl.SSLContext | None = None,
+                 connector: aiohttp.BaseConnector | None = None) -> None:
         self.settings = settings
         self.policy = AddressPolicy.from_settings(settings)
         self.resolver = resolver or CachingResolver(system_resolver)
         self.politeness = politeness or Politeness(settings.per_host_concurrency, settings.per_host_delay,
                                                    settings.global_concurrency)
-        if transport is None:
-            # the transport re-checks the address it connects to (no DNS-rebinding window)
-            slots = max(4, settings.global_concurrency)
-            transport = LeanTransport(policy=self.policy, resolver=self.resolver, max_connections=slots,
-                                      max_idle=slots, max_idle_per_origin=slots)
         headers = {"User-Agent": user_agent(settings), "Accept-Encoding": "gzip, deflate, br"}
         if "@" in settings.contact:
             headers["From"] = settings.contact
-        # The transport is used directly: redirects, cookies and auth are not wanted here (redirects
-        # are followed above, hop by hop), and skipping AsyncClient's layers makes a 304 cheaper.
-        self._transport = transport
         self._headers = headers
-        self._timeout = httpx.Timeout(connect=settings.connect_timeout, read=settings.read_timeout,
-                                      write=settings.read_timeout, pool=settings.total_timeout).as_dict()
+        self._ssl_context = ssl_context
+        self._connector = connector
+        self._session: aiohttp.ClientSession | None = None
+        self._closed = False
         self.robots = RobotsCache(self._fetch_robots, robots_agent(settings))
+
+    def _open(self) -> aiohttp.ClientSession:
+        """The session and its pool, made on first use (aiohttp wants a running event loop)."""
+        if self._closed:
+            raise RuntimeError("the HTTP client is closed")
+        settings = self.settings
+        connector = self._connector or aiohttp.TCPConnector(
+            limit=max(4, settings.global_concurrency), limit_per_host=max(1, settings.per_host_concurrency),
+            keepalive_timeout=KEEPALIVE_TIMEOUT, use_dns_cache=False,  # the resolver caches (and checks)
+            resolver=GuardedResolver(self.policy, self.resolver, settings.connect_timeout),
+            socket_factory=guarded_socket_factory(self.policy),
+            ssl=self._ssl_context or default_tls_context())
+        # Redirects are followed above, hop by hop; no cookies, no proxies from the environment, and
+        # one timeout configuration for every request (the total limit is kept per call, in `_one`).
+        self._session = aiohttp.ClientSession(
+            connector=connector, headers=self._headers, skip_auto_headers=("Accept",),
+            cookie_jar=aiohttp.DummyCookieJar(), raise_for_status=False, trust_env=False,
+            timeout=aiohttp.ClientTimeout(total=None, connect=None, sock_connect=settings.connect_timeout,
+                                          sock_read=settings.read_timeout),
+            max_field_size=MAX_FIELD_BYTES)
+        return self._session
 
     async def __aenter__(self) -> HttpClient:
         return self
@@ -126,22 +165,29 @@ class HttpClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._transport.aclose()
+        self._closed = True
+        if self._session is not None:
+            await self._session.close()
+        elif self._connector is not None:
+            await self._connector.close()
 
     async def _fetch_robots(self, url: str) -> HttpResult:
         return await self.get(url, max_bytes=ROBOTS_MAX_BYTES, check_robots=False)
 
     async def get(self, url: str, *, headers: dict[str, str] | None = None, max_bytes: int | None = None,
-                  accept: Accept | None = None, check_robots: bool = False) -> HttpResult:
+                  accept: Accept | None = None, check_robots: bool = False,
+                  skip_paused: bool = False) -> HttpResult:
         """GET with redirects. The total time limit covers the requests themselves (all hops),
-        not the wait for a politeness slot."""
+        not the wait for a politeness slot. With `skip_paused`, a host that asked us to back off
+        while this request waited for its slot is not asked (BLOCKED, with the time left)."""
         started = time.monotonic()
-        result = await self._get(url, headers or {}, max_bytes or self.settings.max_bytes, accept, check_robots)
+        result = await self._get(url, headers, max_bytes or self.settings.max_bytes, accept, check_robots,
+                                 skip_paused)
         result.elapsed_ms = (time.monotonic() - started) * 1000
         return result
 
-    async def _get(self, url: str, headers: dict[str, str], max_bytes: int, accept: Accept | None,
-                   check_robots: bool) -> HttpResult:
+    async def _get(self, url: str, headers: dict[str, str] | None, max_bytes: int, accept: Accept | None,
+                   check_robots: bool, skip_paused: bool) -> HttpResult:
         current = url
         visited: set[str] = set()
         hops: list[str] = []
@@ -165,7 +211,7 @@ class HttpClient:
                 if reason:
                     return HttpResult(url, current, redirects=hops,
                                       failure=Outcome.failure(Status.REFUSED, reason))
-            result = await self._one(current, headers, max_bytes, accept, budget)
+            result = await self._one(current, headers, max_bytes, accept, budget, skip_paused)
             result.url = url
             result.redirects = hops
             if result.failure is None and result.status in REDIRECT_CODES and "location" in result.headers:
@@ -179,9 +225,13 @@ class HttpClient:
         return HttpResult(url, current, redirects=hops, failure=Outcome.failure(
             Status.HTTP_ERROR, f"too many redirects (more than {self.settings.max_redirects})"))
 
-    async def _one(self, url: str, headers: dict[str, str], max_bytes: int, accept: Accept | None,
-                   budget: list[float]) -> HttpResult:
-        async with self.politeness.slot(_host_key(url)):
+    async def _one(self, url: str, headers: dict[str, str] | None, max_bytes: int, accept: Accept | None,
+                   budget: list[float], skip_paused: bool) -> HttpResult:
+        host = _host_key(url)
+        async with self.politeness.slot(host):
+            if skip_paused and (paused := self.politeness.paused_for(host)) > 0:
+                return HttpResult(url, url, failure=Outcome.failure(
+                    Status.BLOCKED, f"host {host} asked us to wait {paused:.0f}s more (Retry-After)"))
             started = time.monotonic()
             try:
                 async with asyncio.timeout(max(0.0, budget[0])):
@@ -192,66 +242,74 @@ class HttpClient:
             finally:
                 budget[0] -= time.monotonic() - started
 
-    async def _request(self, url: str, headers: dict[str, str], max_bytes: int,
+    async def _request(self, url: str, headers: dict[str, str] | None, max_bytes: int,
                        accept: Accept | None) -> HttpResult:
+        session = self._session or self._open()
         try:
-            # a GET has no body: an empty stream skips httpx's body encoding (the transport adds Host)
-            request = httpx.Request("GET", _parse_url(url), headers={**self._headers, **headers},
-                                    stream=_NO_BODY, extensions={"timeout": self._timeout})
-            response = await self._transport.handle_async_request(request)
-            response.request = request
+            target = _parse_url(url)
+        except (ValueError, TypeError) as exc:
+            return HttpResult(url, url, failure=Outcome.failure(Status.REFUSED, f"invalid URL: {exc}"))
+        try:
+            async with session.get(target, headers=headers, allow_redirects=False) as response:
+                return await self._read(url, response, max_bytes, accept)
         except AddressRefused as exc:
             return HttpResult(url, url, failure=Outcome.failure(Status.REFUSED, f"ssrf guard: {exc}"))
-        except httpx.TimeoutException as exc:
+        except ResolutionFailed as exc:
+            return HttpResult(url, url, failure=Outcome.failure(Status.HTTP_ERROR, f"dns: {exc}"))
+        except aiohttp.ServerTimeoutError as exc:
             return HttpResult(url, url, failure=Outcome.failure(Status.TIMEOUT, _timeout_reason(exc)))
-        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+        except aiohttp.InvalidURL as exc:
             return HttpResult(url, url, failure=Outcome.failure(Status.REFUSED, f"invalid URL: {exc}"))
-        except httpx.HTTPError as exc:
-            return HttpResult(url, url, failure=Outcome.failure(
-                Status.HTTP_ERROR, f"{type(exc).__name__}: {exc or 'connection failed'}"))
-        try:
-            return await self._read(url, response, max_bytes, accept)
-        finally:
-            await response.aclose()
+        except aiohttp.ClientError as exc:
+            return HttpResult(url, url, failure=Outcome.failure(Status.HTTP_ERROR, _describe(exc)))
 
-    async def _read(self, url: str, response: httpx.Response, max_bytes: int, accept: Accept | None) -> HttpResult:
-        result = HttpResult(url, url, status=response.status_code, headers=response.headers,
-                            retry_after=parse_retry_after(response.headers.get("retry-after")))
-        status = response.status_code
+    async def _read(self, url: str, response: aiohttp.ClientResponse, max_bytes: int,
+                    accept: Accept | None) -> HttpResult:
+        headers = response.headers
+        status = response.status
+        result = HttpResult(url, url, status=status, headers=headers,
+                            retry_after=parse_retry_after(headers.get("retry-after")))
         if status == 304:
             return result  # no body by definition
         if status in REDIRECT_CODES:
             # drain the (tiny) body so the connection goes back to the pool instead of being closed
-            await _drain(response, ERROR_BODY_BYTES)
+            await _drain(response.content, ERROR_BODY_BYTES)
             return result
         limit = max_bytes if status < 400 else min(max_bytes, ERROR_BODY_BYTES)
-        if status < 400 and accept is not None and not accept(response.headers.get("content-type")):
+        if status < 400 and accept is not None and not accept(headers.get("content-type")):
             result.failure = Outcome.failure(
-                Status.NOT_ARTICLE, f"unexpected content-type {response.headers.get('content-type')!r}",
+                Status.NOT_ARTICLE, f"unexpected content-type {headers.get('content-type')!r}",
                 http_status=status)
             return result
-        declared = response.headers.get("content-length", "")
-        if status < 400 and declared.isdigit() and int(declared) > max_bytes \
-                and "content-encoding" not in response.headers:
+        declared = headers.get("content-length", "")
+        coding = headers.get("content-encoding")
+        if status < 400 and declared.isdigit() and int(declared) > max_bytes and coding is None:
             result.failure = Outcome.failure(
                 Status.TOO_LARGE, f"content-length {int(declared)} exceeds limit of {max_bytes} bytes",
                 http_status=status)
             return result
         try:
-            result.body = await _read_capped(response, limit)
+            result.body = await _read_capped(response.content, coding, limit)
         except TooLarge:
             if status >= 400:
                 return result  # an oversized error page: the status says enough
             result.failure = Outcome.failure(
                 Status.TOO_LARGE, f"body exceeds limit of {max_bytes} bytes after decompression",
                 http_status=status)
-        except httpx.TimeoutException as exc:
+        except aiohttp.ServerTimeoutError as exc:
             result.failure = Outcome.failure(Status.TIMEOUT, _timeout_reason(exc), http_status=status)
         except DecodeError as exc:
             result.failure = Outcome.failure(Status.PARSE_ERROR, f"content decoding failed: {exc}",
                                              http_status=status)
-        except httpx.HTTPError as exc:
-            result.failure = Outcome.failure(Status.HTTP_ERROR, f"{type(exc).__name__} while reading: {exc}",
+        except aiohttp.ClientPayloadError as exc:
+            if isinstance(exc.__cause__, ContentEncodingError):
+                result.failure = Outcome.failure(
+                    Status.PARSE_ERROR, f"content decoding failed: {exc.__cause__.message}", http_status=status)
+            else:
+                result.failure = Outcome.failure(Status.HTTP_ERROR, _describe(exc, " while reading"),
+                                                 http_status=status)
+        except aiohttp.ClientError as exc:
+            result.failure = Outcome.failure(Status.HTTP_ERROR, _describe(exc, " while reading"),
                                              http_status=status)
         return result
 
@@ -261,34 +319,70 @@ def _host_key(url: str) -> str:
     return urlsplit(url).netloc.lower()
 
 
-async def _drain(response: httpx.Response, limit: int) -> None:
-    """Read and drop a body we do not need, up to `limit` raw bytes (beyond that, closing is cheaper)."""
-    if response.is_stream_consumed:
-        return
+async def _drain(content: aiohttp.StreamReader, limit: int) -> None:
+    """Read and drop a body we do not need, up to `limit` bytes (beyond that, closing is cheaper)."""
     size = 0
     try:
-        async for raw in response.aiter_raw():
-            size += len(raw)
-            if size > limit:
+        while size <= limit:
+            chunk = await content.readany()
+            if not chunk:
                 return
-    except httpx.HTTPError:
+            size += len(chunk)
+    except aiohttp.ClientError:
         pass
 
 
-async def _read_capped(response: httpx.Response, limit: int) -> bytes:
-    if response.is_stream_consumed:  # a transport that pre-read (and decoded) the body
-        if len(response.content) > limit:
-            raise TooLarge
-        return response.content
-    decoder = BoundedDecoder(response.headers.get("content-encoding"), limit)
+async def _read_capped(content: aiohttp.StreamReader, coding: str | None, limit: int) -> bytes:
+    """The body, decoded, or TooLarge as soon as more than `limit` decoded bytes arrived."""
+    gunzip = _decoder(coding) if coding else None
     chunks: list[bytes] = []
-    async for raw in response.aiter_raw(RAW_CHUNK):
-        chunks.append(decoder.feed(raw))
-    chunks.append(decoder.flush())
-    return b"".join(chunks)
+    size = 0
+    while True:
+        chunk = await content.readany()
+        if not chunk:
+            break
+        if gunzip is not None:
+            chunk = _inflate(gunzip, chunk, limit - size)
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge
+        chunks.append(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-def _timeout_reason(exc: httpx.TimeoutException) -> str:
-    kind = {httpx.ConnectTimeout: "connect", httpx.ReadTimeout: "read", httpx.WriteTimeout: "write",
-            httpx.PoolTimeout: "pool"}.get(type(exc), "request")
-    return f"{kind} timeout"
+def _decoder(content_encoding: str) -> zlib._Decompress | None:
+    """None when aiohttp decodes the body (gzip, deflate, br) or it is not encoded; a zlib decoder for
+    x-gzip, which aiohttp passes on as it is. Stacked codings are refused (DecodeError); an unknown
+    one is taken as the identity, as servers that send a charset there mean it."""
+    codings = [c.strip().lower() for c in content_encoding.split(",")]
+    codings = [c for c in codings if c and c != "identity"]
+    if len(codings) > 1:
+        raise DecodeError(f"unsupported stacked content-encoding {content_encoding!r}")
+    if codings == ["x-gzip"]:
+        return zlib.decompressobj(zlib.MAX_WBITS | 16)
+    return None
+
+
+def _inflate(decoder: zlib._Decompress, data: bytes, room: int) -> bytes:
+    """Decode `data`, producing at most `room` + 1 bytes (enough to tell that the cap is exceeded)."""
+    try:
+        return decoder.decompress(data, max(0, room) + 1)
+    except zlib.error as exc:
+        raise DecodeError(f"invalid x-gzip data: {exc}") from exc
+
+
+def _describe(exc: aiohttp.ClientError, when: str = "") -> str:
+    """A one-line reason: the error's type and message (aiohttp's span several lines)."""
+    if isinstance(exc, aiohttp.ClientResponseError):  # raised for a response that is not valid HTTP
+        text = f"invalid response{when}: {exc.message}"
+    else:
+        text = f"{type(exc).__name__}{when}: {exc or 'connection failed'}"
+    return " ".join(text.split())[:500]
+
+
+def _timeout_reason(exc: aiohttp.ServerTimeoutError) -> str:
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return "connect timeout"
+    if isinstance(exc, aiohttp.SocketTimeoutError):
+        return "read timeout"
+    return "request timeout"

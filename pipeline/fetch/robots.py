@@ -7,14 +7,26 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
-if TYPE_CHECKING:
-    from pipeline.fetch.http import HttpResult
+from pipeline.outcomes import Outcome, Status
 
 ROBOTS_MAX_BYTES = 512 * 1024
+
+
+class RobotsResponse(Protocol):
+    """What the cache needs of a fetch of robots.txt (an `HttpResult` is one)."""
+
+    @property
+    def status(self) -> int | None: ...
+
+    @property
+    def body(self) -> bytes | None: ...
+
+    @property
+    def failure(self) -> Outcome | None: ...
 
 
 @dataclass
@@ -25,7 +37,7 @@ class _Entry:
 
 
 class RobotsCache:
-    def __init__(self, fetch: Callable[[str], Awaitable[HttpResult]], agent: str,
+    def __init__(self, fetch: Callable[[str], Awaitable[RobotsResponse]], agent: str,
                  ttl: float = 3600.0, error_ttl: float = 300.0) -> None:
         self._fetch = fetch
         self._agent = agent
@@ -69,7 +81,7 @@ class RobotsCache:
             return _Entry(parser, None, now + self._ttl)
         if status is not None and 400 <= status < 500:
             return _Entry(None, None, now + self._ttl)
-        if result.failure is not None and result.failure.status.value == "too_large":
+        if result.failure is not None and result.failure.status == Status.TOO_LARGE:
             return _Entry(None, None, now + self._ttl)
         why = f"HTTP {status}" if status is not None else (result.failure.reason if result.failure else "no response")
         return _Entry(None, f"robots.txt unavailable ({why}); not fetching from this host for now",

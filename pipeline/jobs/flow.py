@@ -182,9 +182,9 @@ async def _run(settings: Settings, sink: Callable[[Processed], None], entries: l
 
 async def _fetched(settings: Settings, entries: list[FeedEntry]):  # noqa: ANN202 - async generator
     """Pages as they finish downloading (any order)."""
-    from pipeline.fetch.fetcher import _safe_fetch
+    from pipeline.fetch.fetcher import fetch_one
     from pipeline.fetch.http import HttpClient
 
     async with HttpClient(settings) as http:
-        for next_page in asyncio.as_completed([_safe_fetch(http, e) for e in entries]):
+        for next_page in asyncio.as_completed([fetch_one(http, e) for e in entries]):
             yield await next_page

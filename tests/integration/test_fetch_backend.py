@@ -1,4 +1,4 @@
-"""HttpClient over its default transport (LeanTransport) against real sockets on 127.0.0.1: connection
+"""HttpClient over its default (guarded aiohttp) connector against real sockets on 127.0.0.1: connection
 reuse, a server that drops idle connections, refused connections and silent servers."""
 
 from __future__ import annotations
@@ -129,7 +129,7 @@ def test_refused_connection_is_an_http_error_with_the_reason() -> None:
         port = s.getsockname()[1]  # bound, not listening: the connection is refused
         [result] = _get_many(f"http://127.0.0.1:{port}/x", 1)
     assert result.failure is not None and result.failure.status == Status.HTTP_ERROR
-    assert "ConnectError" in result.failure.reason
+    assert result.failure.reason.startswith("ClientConnectorError: Cannot connect to host 127.0.0.1")
 
 
 def test_silent_server_ends_in_a_read_timeout(server_factory: type[RawServer]) -> None:

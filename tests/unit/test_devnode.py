@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from pipeline import devnode
-from pipeline.config import load_settings
 from pipeline.cli import main
+from pipeline.config import load_settings
 
 
 def test_default_data_dir_follows_settings(monkeypatch, tmp_path):

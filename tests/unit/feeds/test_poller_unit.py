@@ -1,4 +1,4 @@
-"""Poller logic over httpx.MockTransport (no network)."""
+"""Poller logic over pipeline.fetch.testing.MockConnector (an in-process server, no network)."""
 
 import asyncio
 import gzip
@@ -6,13 +6,13 @@ import zlib
 from datetime import UTC, datetime, timedelta
 
 import brotli
-import httpx
 
 from pipeline.config import load_settings
 from pipeline.feeds.catalog import FeedConfig
 from pipeline.feeds.poller import poll_feeds_async
 from pipeline.feeds.state import FeedState, InMemoryFeedStateStore
 from pipeline.fetch.http import HttpClient
+from pipeline.fetch.testing import MockConnector, Reply, Request
 from pipeline.outcomes import Status
 
 SETTINGS = load_settings({}, per_host_delay=0.0, max_feed_failures=3)
@@ -30,22 +30,20 @@ def _rss(*links, ttl=None):
 
 
 class Site:
-    """A programmable feed server for MockTransport."""
+    """A programmable feed server for MockConnector."""
 
     def __init__(self):
         self.routes = {}
         self.requests = []
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
+    def __call__(self, request: Request) -> Reply:
         self.requests.append(request)
         route = self.routes.get(request.url.path)
         if route is None:
             route = R(404)
         if callable(route):
             route = route(request)
-        status, content, headers = route
-        # stream=, not content=: a real transport streams, and the raw (still encoded) body is read
-        return httpx.Response(status, headers=headers, stream=httpx.ByteStream(content))
+        return route
 
 
 def R(status, content=b"", headers=None):
@@ -54,7 +52,7 @@ def R(status, content=b"", headers=None):
 
 def poll(site, feeds, store, now=NOW):
     async def run():
-        async with HttpClient(SETTINGS, transport=httpx.MockTransport(site), resolver=_public) as http:
+        async with HttpClient(SETTINGS, connector=MockConnector(site), resolver=_public) as http:
             return await poll_feeds_async(feeds, store, SETTINGS, http=http, now=lambda: now)
     return asyncio.run(run())
 

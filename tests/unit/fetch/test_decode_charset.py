@@ -1,53 +1,100 @@
+"""Content-Encoding through the whole client (aiohttp decodes, HttpClient caps the decoded size)
+over pipeline.fetch.testing.MockConnector, and charset detection."""
+
+import asyncio
 import gzip
+import tracemalloc
 import zlib
 
 import brotli
 import pytest
 
+from pipeline.config import load_settings
 from pipeline.fetch.charset import decode_body
-from pipeline.fetch.decode import BoundedDecoder, DecodeError, TooLarge
+from pipeline.fetch.http import HttpClient, HttpResult
+from pipeline.fetch.testing import MockConnector
+from pipeline.outcomes import Status
 from simulator.hostile import gzip_bomb
 
+SETTINGS = load_settings({}, per_host_delay=0.0)
 
-def _feed_all(decoder, data, chunk=16384):
-    out = [decoder.feed(data[i:i + chunk]) for i in range(0, len(data), chunk)]
-    return b"".join(out) + decoder.flush()
+
+async def _public(host, port):
+    return ["93.184.216.34"]
+
+
+def _get(body: bytes, coding: str | None, max_bytes: int = 10**7, status: int = 200) -> HttpResult:
+    headers = {"Content-Type": "text/html"} | ({"Content-Encoding": coding} if coding is not None else {})
+
+    async def run():
+        async with HttpClient(SETTINGS, connector=MockConnector(lambda request: (status, body, headers)),
+                              resolver=_public) as http:
+            return await http.get("http://news.example/page", max_bytes=max_bytes)
+    return asyncio.run(run())
+
+
+def _raw_deflate(data: bytes) -> bytes:
+    packer = zlib.compressobj(wbits=-15)
+    return packer.compress(data) + packer.flush()
 
 
 @pytest.mark.parametrize(
     ("coding", "encode"),
-    [("gzip", gzip.compress), ("br", brotli.compress), ("deflate", zlib.compress),
-     ("deflate", lambda b: (lambda c: c.compress(b) + c.flush())(zlib.compressobj(wbits=-15))),
-     ("", lambda b: b), ("identity", lambda b: b)],
+    [("gzip", gzip.compress), ("x-gzip", gzip.compress), ("GZIP", gzip.compress), ("br", brotli.compress),
+     ("deflate", zlib.compress), ("deflate", _raw_deflate), (None, lambda b: b), ("identity", lambda b: b),
+     ("utf-8", lambda b: b)],  # an unknown coding (a charset, as some servers send) is the identity
 )
 def test_decodes_each_coding(coding, encode):
     body = b"<p>hello world</p>" * 5000
-    assert _feed_all(BoundedDecoder(coding, 10**7), encode(body)) == body
+    result = _get(encode(body), coding)
+    assert result.failure is None and result.body == body
 
 
-@pytest.mark.parametrize(("coding", "encode"), [("gzip", gzip.compress), ("br", brotli.compress)])
+@pytest.mark.parametrize(("coding", "encode"), [("gzip", gzip.compress), ("x-gzip", gzip.compress),
+                                                ("br", brotli.compress), ("deflate", zlib.compress)])
 def test_limit_is_enforced_after_decompression(coding, encode):
-    with pytest.raises(TooLarge):
-        _feed_all(BoundedDecoder(coding, 1000), encode(b"x" * 5000))
+    result = _get(encode(b"x" * 5000), coding, max_bytes=1000)
+    assert result.failure is not None and result.failure.status == Status.TOO_LARGE
+    assert result.failure.reason == "body exceeds limit of 1000 bytes after decompression"
+    assert result.body is None
 
 
-def test_gzip_bomb_stops_at_the_limit_with_bounded_output():
-    bomb = gzip_bomb(64 * 1024 * 1024)
-    decoder = BoundedDecoder("gzip", 5 * 1024 * 1024)
-    consumed = 0
-    with pytest.raises(TooLarge):
-        for i in range(0, len(bomb), 16384):
-            decoder.feed(bomb[i:i + 16384])
-            consumed += 16384
-    assert decoder.size <= 5 * 1024 * 1024 + 1
-    assert consumed < len(bomb) // 4  # stopped early, not after inflating everything
+def _brotli_bomb(inflated: int) -> bytes:
+    packer = brotli.Compressor(quality=1)
+    chunk = b"\0" * (1 << 20)
+    return b"".join(packer.process(chunk) for _ in range(inflated >> 20)) + packer.finish()
+
+
+@pytest.mark.parametrize(("coding", "bomb"), [("gzip", lambda: gzip_bomb(64 * 1024 * 1024)),
+                                              ("br", lambda: _brotli_bomb(64 * 1024 * 1024)),
+                                              ("x-gzip", lambda: gzip_bomb(64 * 1024 * 1024))])
+def test_a_bomb_stops_at_the_limit_with_bounded_memory(coding, bomb):
+    """64 MB of zeros in well under 1 MB: decoding stops at the 5 MB cap, memory stays near the cap."""
+    packed = bomb()
+    tracemalloc.start()
+    try:
+        result = _get(packed, coding, max_bytes=5 * 1024 * 1024)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert result.failure is not None and result.failure.status == Status.TOO_LARGE
+    assert "after decompression" in result.failure.reason
+    assert peak < 3 * 5 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB"
+
+
+def test_an_oversized_error_page_is_dropped_not_failed():
+    result = _get(gzip_bomb(8 * 1024 * 1024), "gzip", status=503)
+    assert result.status == 503 and result.failure is None and result.body is None
 
 
 def test_corrupt_data_is_a_decode_error():
-    with pytest.raises(DecodeError):
-        _feed_all(BoundedDecoder("gzip", 10**6), b"definitely not gzip")
-    with pytest.raises(DecodeError):
-        BoundedDecoder("gzip, br", 10)
+    for coding in ("gzip", "br", "x-gzip"):
+        result = _get(b"definitely not compressed", coding)
+        assert result.failure is not None and result.failure.status == Status.PARSE_ERROR
+        assert result.failure.reason.startswith("content decoding failed")
+    stacked = _get(gzip.compress(b"x"), "gzip, br")
+    assert stacked.failure is not None and stacked.failure.status == Status.PARSE_ERROR
+    assert stacked.failure.reason == "content decoding failed: unsupported stacked content-encoding 'gzip, br'"
 
 
 def test_charset_declared_and_correct():

@@ -17,7 +17,8 @@ ANY_PRIVATE = AddressPolicy(allow_private=True)
     [("127.0.0.1", "loopback"), ("::1", "loopback"), ("10.0.0.1", "private"), ("192.168.1.5", "private"),
      ("172.16.0.9", "private"), ("169.254.1.1", "link-local"), ("169.254.169.254", "metadata"),
      ("fd00:ec2::254", "metadata"), ("100.64.0.1", "CGNAT"), ("0.0.0.0", "unspecified"),
-     ("::ffff:10.0.0.1", "private"), ("fe80::1", "link-local"), ("224.0.0.1", "multicast")],
+     ("::ffff:10.0.0.1", "private"), ("fe80::1", "link-local"), ("224.0.0.1", "multicast"),
+     ("240.0.0.1", "reserved"), ("255.255.255.255", "reserved")],
 )
 def test_strict_policy_refuses_internal_addresses(address, word):
     reason = STRICT.refusal(ipaddress.ip_address(address))
