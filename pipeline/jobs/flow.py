@@ -64,7 +64,9 @@ def run(settings: Settings, sink: Callable[[Processed], None], *, entries: Seque
     """Fetch `entries`, extract and tag them and the `ready` items, and hand every processed batch
     to `sink` as it completes (from another thread). Failure events of the fetch stage go to the
     sink too. Returns when every batch has been handed over."""
-    return asyncio.run(_run(settings, sink, list(entries), list(ready), run_id))
+    from pipeline.fetch import aio
+
+    return aio.run(_run(settings, sink, list(entries), list(ready), run_id))
 
 
 class _Batches:
