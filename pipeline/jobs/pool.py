@@ -128,6 +128,10 @@ def get_pool(size: int) -> ProcessPoolExecutor:
             _start_forkserver()
             _pool = ProcessPoolExecutor(max_workers=size, mp_context=ctx, initializer=_leave_with_owner)
             _size = size
+            # a process that is itself a multiprocessing child joins its children at exit, before
+            # atexit runs: shut the pool down first (and before its queues' own finalizers, at 10),
+            # or that join waits on idle workers forever
+            util.Finalize(_pool, _pool.shutdown, kwargs={"wait": True, "cancel_futures": True}, exitpriority=100)
         return _pool
 
 
