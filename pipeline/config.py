@@ -45,7 +45,7 @@ class Settings:
     # process chunk (a chunk streams through every core of the task's machine, so fewer, larger
     # chunks are faster; more chunks spread a run over more machines)
     ingest_schedule: str = "*/5 * * * *"
-    ingest_shard_size: int = 25
+    ingest_shard_size: int = 100
     ingest_chunk_size: int = 400
     # processes that extract and tag (0 = one per available core, 1 = in the task's own process);
     # fetching and indexing stay in the task and overlap with them

@@ -191,7 +191,7 @@ class ElasticsearchFeedStateStore:
                     "_source": s.model_dump(mode="json")} for s in states]
         if actions:
             with translated(self.es):
-                helpers.bulk(self.es, actions, refresh="wait_for")
+                helpers.bulk(self.es, actions)  # get and mget are realtime: no refresh to wait for
 
     def all(self) -> list[FeedState]:
         from elasticsearch import helpers

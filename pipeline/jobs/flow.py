@@ -33,7 +33,7 @@ from pipeline.records import Article, Event, FeedEntry, FetchedPage, Processed
 
 log = logging.getLogger(__name__)
 
-MAX_BATCH = 8  # pages per pool job: small enough to spread a chunk evenly, large enough for nlp.pipe
+MAX_BATCH = 4  # pages per pool job: small, so the last jobs of a chunk finish together
 # a chunk whose batches are not all back by then has a worker stuck on a pathological page: the
 # workers are stopped and the rest is redone here (a worker that hangs again here is the task's
 # execution_timeout's business)
@@ -55,8 +55,8 @@ Item = FetchedPage | Article
 
 
 def batch_size(n_items: int, workers: int) -> int:
-    """About four batches per worker, so the last ones finish together."""
-    return max(1, min(MAX_BATCH, math.ceil(n_items / (4 * max(1, workers)))))
+    """At least six batches per worker, so the last ones finish together."""
+    return max(1, min(MAX_BATCH, math.ceil(n_items / (6 * max(1, workers)))))
 
 
 def run(settings: Settings, sink: Callable[[Processed], None], *, entries: Sequence[FeedEntry] = (),

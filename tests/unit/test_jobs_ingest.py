@@ -113,10 +113,10 @@ def test_a_batch_a_worker_failed_is_redone_in_a_fresh_pool_then_here(monkeypatch
 
 
 def test_flow_batches_spread_over_workers():
-    assert flow.batch_size(240, 2) == 8
-    assert flow.batch_size(12, 2) == 2
+    assert flow.batch_size(240, 2) == 4
+    assert flow.batch_size(24, 2) == 2
     assert flow.batch_size(3, 2) == 1
-    assert flow.batch_size(1000, 1) == 8
+    assert flow.batch_size(1000, 1) == 4
 
 
 class FakeWriter:
