@@ -103,7 +103,8 @@ def news_ingest() -> None:
         from pipeline.jobs import ingest
 
         _, spool, run_key = _context()
-        summary = ingest.summarize(run_key, list(polls), list(processed), list(indexed), spool)
+        # a slice reads a mapped task's results in one request (iterating probes past the end)
+        summary = ingest.summarize(run_key, polls[:], processed[:], indexed[:], spool)
         get_current_context()["outlet_events"][ARTICLES_ASSET].extra = {
             k: summary[k] for k in ("articles_indexed", "claims", "entities", "failures")
         }

@@ -80,11 +80,11 @@ def news_reprocess() -> None:
 
     @task(trigger_rule="none_failed")
     def summarize(retagged: list[dict], indexed: list[dict]) -> dict:
-        done = [*retagged, *indexed]
+        done = [*retagged[:], *indexed[:]]  # a slice: one request, no probe past the end
         summary = {"articles_retagged": sum(i.get("articles_indexed", 0) for i in done),
                    "claims": sum(i.get("claims", 0) for i in done),
                    "entities": sum(i.get("entities", 0) for i in done)}
-        if not retagged:
+        if not done:
             summary["note"] = "no stored article matched the selection at another tagger version"
         print(f"reprocess: {summary}")
         return summary
