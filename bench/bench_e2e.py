@@ -142,6 +142,22 @@ def _run_ingest() -> tuple[float, dict]:
     return elapsed, summary
 
 
+def _cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """CPU seconds (user + system) so far of these processes and all their descendants."""
+    import psutil
+
+    out: dict[int, float] = {}
+    for pid in pids:
+        try:
+            root = psutil.Process(pid)
+            for proc in [root, *root.children(recursive=True)]:
+                times = proc.cpu_times()
+                out[proc.pid] = times.user + times.system
+        except psutil.Error:
+            continue
+    return out
+
+
 def _fetch(urls: list[str]) -> list[tuple[str, str]]:
     import httpx
 
@@ -154,6 +170,7 @@ def _ceiling(pages: list[tuple[str, str]]) -> dict[str, float]:
     from pipeline.tagging.tagger import get_tagger
 
     nlp = get_tagger().nlp  # the very pipeline the tagger runs
+    cpu0 = time.process_time()
     t0 = time.perf_counter()
     texts = []
     for url, html in pages:
@@ -164,11 +181,12 @@ def _ceiling(pages: list[tuple[str, str]]) -> dict[str, float]:
     for _ in nlp.pipe(texts, batch_size=16):
         pass
     t_parse = time.perf_counter() - t1
+    cpu = time.process_time() - cpu0
     t2 = time.perf_counter()
     get_tagger().tag_many(texts)
     t_tag = time.perf_counter() - t2
     n = len(pages)
-    return {"n": n, "extract_s": t_extract, "parse_s": t_parse, "tag_s": t_tag,
+    return {"n": n, "extract_s": t_extract, "parse_s": t_parse, "tag_s": t_tag, "cpu_s": cpu,
             "ceiling_aps": n / (t_extract + t_parse), "tagger_ceiling_aps": n / (t_extract + t_tag)}
 
 
@@ -319,7 +337,12 @@ def main() -> int:
         # 1. throughput through the DAG, between two measurements of the ceiling (the machine is shared)
         pages = _fetch(urls)
         before = _ceiling(pages)
+        es_pid = int((node_dir / "node.pid").read_text()) if node_dir is not None else None
+        cpu0 = _cpu_seconds([os.getpid()])
+        es0 = _cpu_seconds([es_pid]) if es_pid else {}
         elapsed, summary = _run_ingest()
+        cpu1 = _cpu_seconds([os.getpid()])
+        es1 = _cpu_seconds([es_pid]) if es_pid else {}
         indexed = summary["articles_indexed"]
         pipeline_aps = indexed / elapsed
         print(f"pipeline: {indexed} articles indexed of {args.articles} in {elapsed:.1f}s "
@@ -330,6 +353,13 @@ def main() -> int:
 
         # 2. the bare ceiling on the same pages: the faster of the two measurements (the stricter ratio)
         after = _ceiling(pages)
+        pipeline_cpu = sum(v - cpu0.get(k, 0.0) for k, v in cpu1.items())
+        es_cpu = sum(v - es0.get(k, 0.0) for k, v in es1.items())
+        ceiling_cpu = min(m["cpu_s"] for m in (before, after))
+        print(f"cpu:      the run used {pipeline_cpu:.1f} CPU-s in newswatch's processes (Airflow, fetching, "
+              f"the pool) + {es_cpu:.1f} in Elasticsearch = {pipeline_cpu + es_cpu:.1f}, against "
+              f"{ceiling_cpu:.1f} s for the bare ceiling's work: {(pipeline_cpu + es_cpu) / ceiling_cpu:.2f}x "
+              "(on a busy machine, the ratio that wall time cannot show)")
         for label, m in (("before", before), ("after", after)):
             print(f"ceiling {label}: {m['ceiling_aps']:.2f} articles/s (tagger {m['tagger_ceiling_aps']:.2f})")
         c = max(before, after, key=lambda m: m["ceiling_aps"])

@@ -52,12 +52,27 @@ class IndexSink:
         self.report = SinkReport()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newswatch-index")
         self._futures: list[Future[None]] = []
+        self._queued: list[Processed] = []
+        self._scheduled = False
         self._lock = threading.Lock()
 
     def submit(self, batch: Processed) -> None:
-        """Queue a batch for writing (thread-safe; returns at once)."""
+        """Queue a batch for writing (thread-safe; returns at once). Batches that arrive while a
+        write is under way go to Elasticsearch together in the next one: fewer, larger bulks."""
         with self._lock:
-            self._futures.append(self._executor.submit(self._write, batch))
+            self._queued.append(batch)
+            if not self._scheduled:
+                self._scheduled = True
+                self._futures.append(self._executor.submit(self._drain))
+
+    def _drain(self) -> None:
+        while True:
+            with self._lock:
+                batches, self._queued = self._queued, []
+                if not batches:
+                    self._scheduled = False
+                    return
+            self._write(sum(batches, Processed()))
 
     def close(self) -> SinkReport:
         """Wait until every queued batch is written or deferred."""
