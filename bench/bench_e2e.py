@@ -244,36 +244,6 @@ def _ceiling_parallel(pages: list[tuple[str, str]], processes: int) -> float:
     return len(pages) / elapsed
 
 
-def _warm_elasticsearch(es, settings, rounds: int = 4, batch: int = 60) -> float:
-    """Bulk-write tagged articles (ids outside the benchmark's) and delete them again; seconds taken."""
-    from pipeline.index.writer import IndexWriter
-    from pipeline.outcomes import Outcome
-    from pipeline.records import Article, TaggedArticle
-    from pipeline.tagging.tagger import get_tagger
-
-    bodies = [b for _, b in _bodies()]
-    results = get_tagger().tag_many(bodies)
-    writer = IndexWriter(es, settings)
-    t0 = time.perf_counter()
-    for r in range(rounds):
-        items = []
-        for n in range(batch):
-            url = f"http://warm-up.invalid/{r}/{n}"
-            article = Article(article_id=f"warm-up-{r}-{n}", url=url, canonical_url=url, title=f"Warm-up {n}",
-                              outcome=Outcome.success(), text=bodies[n % len(bodies)])
-            items.append(TaggedArticle(article=article, tags=results[n % len(bodies)]))
-        writer.write(items)
-    es.indices.refresh(index=f"{settings.index_prefix}-*")
-    from elasticsearch import helpers
-
-    doomed = [{"_op_type": "delete", "_index": hit["_index"], "_id": hit["_id"]}
-              for alias in (f"{settings.index_prefix}-articles", f"{settings.index_prefix}-claims")
-              for hit in helpers.scan(es, index=alias, query={"query": {"prefix": {"article_id": "warm-up-"}}},
-                                      _source=False)]
-    helpers.bulk(es, doomed, refresh=True)
-    return time.perf_counter() - t0
-
-
 def _searchable(es, ids: dict[str, str], found: dict[str, float], deadline: float) -> None:
     """Poll search (not realtime get) until every id is a hit; record when each first was."""
     while len(found) < len(ids) and time.monotonic() < deadline:
@@ -330,8 +300,9 @@ def main() -> int:
         # warm-up run on empty feeds: creates the indices and pays Airflow's one-off first-task cost
         warm, _ = _run_ingest()
         print(f"warm-up:  an empty run took {warm:.1f}s (index creation, first-task start-up)")
-        print(f"warm-up:  Elasticsearch bulk-wrote and deleted {4 * 60} tagged articles in "
-              f"{_warm_elasticsearch(es, load_settings()):.1f}s")
+        from _es import warm_cluster
+
+        print(f"warm-up:  Elasticsearch bulk-wrote and deleted 240 tagged articles in {warm_cluster(es, es_url):.1f}s")
         urls = [site.add() for _ in range(args.articles)]
 
         # 1. throughput through the DAG, between two measurements of the ceiling (the machine is shared)

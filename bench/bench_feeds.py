@@ -320,7 +320,9 @@ def dag_child(conn: Any, env: dict[str, str], empty_feeds: str, feeds_file: str)
         say(f"warm-up: an empty run took {warm:.1f}s ({getattr(run.state, 'value', run.state)})")
         os.environ["NEWSWATCH_FEEDS_FILE"] = feeds_file
         say("timed news_ingest run starts")
+        cpu0 = _tree_cpu()
         elapsed, run = _one_run("news_ingest")
+        cpu = _tree_cpu() - cpu0
         state = str(getattr(run.state, "value", run.state))
         say(f"timed news_ingest run ended {state} after {elapsed:.1f}s")
         spool = Spool(default_root(os.environ["NEWSWATCH_DATA_DIR"]))
@@ -328,7 +330,7 @@ def dag_child(conn: Any, env: dict[str, str], empty_feeds: str, feeds_file: str)
             summary = spool.read_json(RUNS, run_key_for(run.run_id))
         except Exception as exc:  # no summary: the run failed before summarize
             summary = {"error": f"no run summary ({type(exc).__name__}: {exc})"}
-        conn.send({"warm_s": warm, "elapsed": elapsed, "state": state, "run_id": run.run_id,
+        conn.send({"warm_s": warm, "elapsed": elapsed, "cpu": cpu, "state": state, "run_id": run.run_id,
                    "summary": summary, "tasks": _task_seconds(run)})
     except BaseException as exc:
         import traceback
@@ -337,23 +339,25 @@ def dag_child(conn: Any, env: dict[str, str], empty_feeds: str, feeds_file: str)
         conn.send({"error": f"{type(exc).__name__}: {exc}"})
     finally:
         conn.close()
-        _exit_now()
 
 
-def _exit_now() -> None:
-    """Leave without multiprocessing's exit handler: it would join the worker processes that
-    newswatch keeps for the life of a process (they wait for work), so the process would never end.
-    They are ended here instead; the fork server they came from ends with this process."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    children = mp.active_children()
-    for child in children:
-        child.terminate()
-    for child in children:
-        child.join(5)
-        if child.is_alive():
-            child.kill()
-    os._exit(0)
+def _tree_cpu(pid: int | None = None) -> float:
+    """CPU seconds (user + system) so far of a process (default: this one) and its descendants."""
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0.0
+    total = 0.0
+    for proc in procs:
+        try:
+            times = proc.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
 
 
 def measure_dag(env: dict[str, str], empty_feeds: Path, feeds_file: Path) -> dict[str, Any]:
@@ -386,6 +390,7 @@ def measure_naive(nlp: Any, feed_urls: list[str]) -> dict[str, Any]:
 
     counts: Counter[str] = Counter()
     t0 = time.perf_counter()
+    cpu0 = time.process_time()
     for feed_url in feed_urls:
         parsed = feedparser.parse(feed_url)
         counts["feeds"] += 1
@@ -408,7 +413,7 @@ def measure_naive(nlp: Any, feed_urls: list[str]) -> dict[str, Any]:
             counts["extracted"] += 1
             counts[f">= {MIN_CHARS} chars" if len(text) >= MIN_CHARS else f"< {MIN_CHARS} chars"] += 1
             counts["tokens"] += len(nlp(text))
-    return {"elapsed": time.perf_counter() - t0, "counts": dict(counts)}
+    return {"elapsed": time.perf_counter() - t0, "cpu": time.process_time() - cpu0, "counts": dict(counts)}
 
 
 def load_spacy() -> tuple[str, Any]:
@@ -428,24 +433,6 @@ def load_spacy() -> tuple[str, Any]:
 
 
 # Elasticsearch -----------------------------------------------------------------------------------
-
-
-def warm_elasticsearch(es: Any, texts: list[str], prefix: str, rounds: int = 4, batch: int = 100) -> float:
-    """Bulk-write and delete plain documents in a throwaway index: a fresh JVM compiles its hot paths
-    during the first bulks (seconds), a production cluster is long-running. Loads nothing of newswatch."""
-    from elasticsearch import helpers
-
-    index = f"{prefix}-jvm-warm-up"
-    t0 = time.perf_counter()
-    try:
-        for r in range(rounds):
-            helpers.bulk(es, ({"_index": index, "_id": f"{r}-{n}", "title": f"warm-up {n}",
-                               "text": texts[(r * batch + n) % len(texts)]} for n in range(batch)))
-        es.indices.refresh(index=index)
-        es.search(index=index, query={"match": {"text": "government said"}}, size=10)
-    finally:
-        es.options(ignore_status=404).indices.delete(index=index)
-    return time.perf_counter() - t0
 
 
 def start_elasticsearch(work: Path) -> tuple[str, Path | None]:
@@ -549,13 +536,15 @@ def main() -> int:
         empty_feeds.write_text("feeds: []\n", encoding="utf-8")
 
         es_url, node_dir = start_elasticsearch(work)
+        es_pid = int((node_dir / "node.pid").read_text()) if node_dir is not None else None
         from pipeline.config import load_settings
         from pipeline.es import client_from_settings
 
         es = client_from_settings(load_settings(es_url=es_url))
-        texts = [" ".join(p.summary for p in f.pages) * 8 for f in feeds]
-        print(f"warm-up:    Elasticsearch bulk-wrote and deleted 400 plain documents in "
-              f"{warm_elasticsearch(es, texts, PREFIX):.1f}s (not timed)")
+        from _es import warm_cluster
+
+        print(f"warm-up:    Elasticsearch bulk-wrote and deleted 240 tagged articles in "
+              f"{warm_cluster(es, es_url):.1f}s (not timed; a production cluster is long-running)")
 
         model, nlp = load_spacy()
         print(f"naive:      spaCy model {model} (the one newswatch's tagger loads), loaded before timing")
@@ -570,7 +559,9 @@ def main() -> int:
             data_dir.mkdir()
             env = {**airflow_env(work / "airflow"), **newswatch_env(es_url, prefix, data_dir, feeds_file)}
             say(f"repetition {rep}/{args.repeat}: news_ingest in a fresh process (prefix {prefix})")
+            es_cpu0 = _tree_cpu(es_pid) if es_pid else 0.0
             result = measure_dag(env, empty_feeds, feeds_file)
+            es_cpu = (_tree_cpu(es_pid) - es_cpu0) if es_pid else 0.0
             report_dag(rep, result, items)
             if "error" not in result and result["state"] == "success":
                 dag_times.append(result["elapsed"])
@@ -580,6 +571,13 @@ def main() -> int:
             naive = measure_naive(nlp, feed_urls)
             report_naive(rep, naive)
             naive_times.append(naive["elapsed"])
+            if "cpu" in result:
+                used = result["cpu"] + es_cpu
+                print(f"cpu[{rep}]:   the DAG run used {result['cpu']:.1f} CPU-s in newswatch's processes + "
+                      f"{es_cpu:.1f} in Elasticsearch (its warm-up run included) = {used:.1f}; the naive loop "
+                      f"{naive['cpu']:.1f} (the test server's threads included); naive / DAG = "
+                      f"{naive['cpu'] / used:.2f} (below 1: the DAG does more work; wall time on 2 free cores "
+                      "can be up to twice this)")
             if "error" not in result and "articles_indexed" in result["summary"]:
                 parsed, indexed = naive["counts"].get("extracted", 0), result["summary"]["articles_indexed"]
                 print(f"compare[{rep}]: the naive loop parsed {parsed} articles, the DAG indexed {indexed}"
