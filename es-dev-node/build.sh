@@ -84,23 +84,58 @@ if [ -f target/es-dev-node.jar ] && [ -d target/lib ] && [ "$(cat "$stamp" 2>/de
     exit 0
 fi
 
+# Nodes that are running read jars from target/lib lazily, so a jar must never change under them. When the
+# dependencies change, Maven copies them into target/lib.next, and only the jars that differ are swapped in
+# (each by a rename) and the ones no longer needed removed; otherwise Maven leaves existing release jars alone.
+sync_lib() {
+    local jar name
+    mkdir -p target/lib
+    for jar in target/lib.next/*.jar; do
+        name=$(basename "$jar")
+        if ! cmp -s "$jar" "target/lib/$name"; then
+            cp "$jar" "target/lib/.$name.tmp" && mv -f "target/lib/.$name.tmp" "target/lib/$name"
+        fi
+    done
+    for jar in target/lib/*.jar; do
+        [ -e "target/lib.next/$(basename "$jar")" ] || rm -f "$jar"
+    done
+    rm -rf target/lib.next
+}
+
+# The analysis plugin (newswatch.esnode.english) uses lucene-analysis-common at the version pom.xml names; it
+# must be the Lucene that Elasticsearch itself runs on.
+check_lucene() {
+    local core analysis
+    core=$(cd target/lib && ls lucene-core-*.jar | sed 's/^lucene-core-\(.*\)\.jar$/\1/')
+    analysis=$(cd target/lib && ls lucene-analysis-common-*.jar | sed 's/^lucene-analysis-common-\(.*\)\.jar$/\1/')
+    if [ "$core" != "$analysis" ]; then
+        echo "es-dev-node/build.sh: lucene-analysis-common $analysis differs from the lucene-core $core that" \
+            "Elasticsearch uses: set lucene.version in pom.xml to $core" >&2
+        exit 1
+    fi
+}
+
 echo "es-dev-node: building with $("$JAVA_HOME/bin/java" -version 2>&1 | head -1) (JAVA_HOME=$JAVA_HOME)"
 start=$(date +%s)
-# Nodes that are running read jars from target/lib lazily: empty it only when the dependencies change.
 pom_sum=$(sha256sum pom.xml | cut -d' ' -f1)
+lib_args=()
 if [ "$(cat target/.pom-stamp 2>/dev/null)" != "$pom_sum" ]; then
-    rm -rf target/lib
+    rm -rf target/lib.next
+    lib_args=(-Dlib.dir="$(pwd -P)/target/lib.next")
 fi
 rm -f "$stamp"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 # shellcheck disable=SC2086
-if ! mvn -q -B -Dstyle.color=never ${MAVEN_ARGS:-} package >"$log" 2>&1; then
+if ! mvn -q -B -Dstyle.color=never ${MAVEN_ARGS:-} "${lib_args[@]}" package >"$log" 2>&1; then
     show_log
     echo "es-dev-node/build.sh: Maven build failed" >&2
     exit 1
 fi
 show_log
+cp target/jar/es-dev-node.jar target/.es-dev-node.jar.tmp && mv -f target/.es-dev-node.jar.tmp target/es-dev-node.jar
+[ ${#lib_args[@]} -eq 0 ] || sync_lib
+check_lucene
 echo "$JAVA_HOME" > target/java-home
 train_class_data_sharing
 echo "$pom_sum" > target/.pom-stamp

@@ -1,8 +1,14 @@
 """Mappings of the four indices, derived from the records (pipeline.records, pipeline.tagging.schema,
 pipeline.feeds.state) plus the index-only fields in pipeline.index.documents.
 
-`english=True` adds an English-stemmed `.english` subfield to every text field; the embedded dev node
-has no language analyzers (they live in the analysis-common module), so setup passes what it detected.
+`english=True` adds an English-stemmed `.english` subfield (Elastic's built-in `english` analyzer) to the
+prose fields; setup passes what `pipeline.index.features` detected (a full distribution has it, and so
+does the embedded dev node through its English analysis plugin; a cluster without it gets none).
+
+Search-only fields are filled by `copy_to` and never appear in `_source`:
+    entity_text  (articles: entity_names + entity_aliases; claims: about_names)  names as text
+    claim_text   (articles: every claims.text)                                   claim text without nesting
+so a query can weigh a match in the entities or in a claim above one in the body without nested queries.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import json
 import logging
 from typing import Any
 
+from pipeline.alerts.mapping import deliveries_properties, watches_properties
 from pipeline.index.derive import KEYWORD, model_properties, text_field
 from pipeline.index.documents import ARTICLE_FIELDS_IN_CLAIMS, ArticleIndexFields, ClaimIndexFields
 from pipeline.records import Article, Event
@@ -21,6 +28,15 @@ log = logging.getLogger(__name__)
 
 MAPPING_VERSION = 1
 _MENTIONS_STORED_ONLY = {"type": "object", "enabled": False}
+
+
+# Search-only fields (filled by copy_to; see the module docstring).
+ENTITY_TEXT = "entity_text"
+CLAIM_TEXT = "claim_text"
+
+
+def _copied_to(spec: dict[str, Any], target: str) -> dict[str, Any]:
+    return {**spec, "copy_to": [target]}
 
 
 def _speaker_and_claim_text(english: bool, prefix: str) -> dict[str, dict[str, Any]]:
@@ -42,9 +58,14 @@ def articles_properties(english: bool) -> dict[str, Any]:
         "entities.name": text_field(english=False, keyword=True),
         **_speaker_and_claim_text(english, "claims"),
     }
+    text["claims.text"] = _copied_to(text["claims.text"], CLAIM_TEXT)
+    names = _copied_to(KEYWORD, ENTITY_TEXT)
     props = model_properties(Article, text=text, exclude={"outcome"})
     props.update(model_properties(ArticleIndexFields, text=text, nested={"entities", "claims"},
-                                  overrides={"entities.mentions": _MENTIONS_STORED_ONLY}))
+                                  overrides={"entities.mentions": _MENTIONS_STORED_ONLY,
+                                             "entity_names": names, "entity_aliases": names}))
+    props[ENTITY_TEXT] = text_field(english=False)
+    props[CLAIM_TEXT] = text_field(english)
     return props
 
 
@@ -53,7 +74,9 @@ def claims_properties(english: bool) -> dict[str, Any]:
     props = model_properties(Claim, text=text)
     article = model_properties(Article, text=text)
     props.update({name: article[name] for name in ARTICLE_FIELDS_IN_CLAIMS})
-    props.update(model_properties(ClaimIndexFields, text=text))
+    props.update(model_properties(ClaimIndexFields, text=text,
+                                  overrides={"about_names": _copied_to(KEYWORD, ENTITY_TEXT)}))
+    props[ENTITY_TEXT] = text_field(english=False)
     return props
 
 
@@ -91,6 +114,7 @@ PROPERTIES = {
     "claims": claims_properties,
     "feeds": feeds_properties,
     "events": events_properties,
+    "watches": watches_properties, "deliveries": deliveries_properties,  # pipeline/alerts
 }
 
 _DYNAMIC_TEMPLATES = {

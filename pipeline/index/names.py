@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-KINDS = ("articles", "claims", "feeds", "events")
+KINDS = ("articles", "claims", "feeds", "events", "watches", "deliveries")
 ROLLOVER_KINDS = frozenset({"events"})
 
 

@@ -12,6 +12,7 @@ from pipeline.config import Settings
 from pipeline.index.features import detect_features
 from pipeline.index.names import IndexNames
 from pipeline.index.transport import unavailable
+from pipeline.search.concepts import concepts, has_syntax
 from pipeline.search.query import (
     SearchError,
     SearchQuery,
@@ -147,8 +148,7 @@ def search(es: Elasticsearch, query: SearchQuery, settings: Settings) -> SearchR
             raise err from exc
         raise
     out = SearchResponse(mode=query.mode, total=int(resp["hits"]["total"]["value"]), took_ms=int(resp.get("took", 0)),
-                         facets=_facets(resp.get("aggregations", {})),
-                         resolved={n: resolve_ids(n) for n in [*query.entities, *query.speakers]})
+                         facets=_facets(resp.get("aggregations", {})), resolved=_resolved(query))
     for hit in resp["hits"]["hits"]:
         src = hit.get("_source", {})
         highlights = _merge_highlights(hit.get("highlight", {}))
@@ -168,13 +168,23 @@ def search(es: Elasticsearch, query: SearchQuery, settings: Settings) -> SearchR
             article.claims.append(claim)
         out.articles.append(article)
     if query.text and not query.claims and not (query.speakers or query.certainty) and out.articles:
-        _attach_matching_claims(es, names.claims, query, out.articles)
+        _attach_matching_claims(es, names.claims, query, out.articles, english=english)
+    return out
+
+
+def _resolved(query: SearchQuery) -> dict[str, list[str]]:
+    """Name -> entity ids, for --entity/--speaker names and for the entities recognised in the query text."""
+    out = {n: resolve_ids(n) for n in [*query.entities, *query.speakers]}
+    if query.text and not has_syntax(query.text):
+        for c in concepts(query.text):
+            if c.entity_id is not None:
+                out.setdefault(c.text, [c.entity_id])
     return out
 
 
 def _attach_matching_claims(es: Elasticsearch, index: str, query: SearchQuery, articles: list[ArticleHit],
-                            per_article: int = 3) -> None:
-    body = matching_claims_request(query, [a.article_id for a in articles], per_article)
+                            per_article: int = 3, english: bool = False) -> None:
+    body = matching_claims_request(query, [a.article_id for a in articles], per_article, english=english)
     try:
         resp = es.search(index=index, **body).body
     except ApiError:

@@ -2,6 +2,13 @@
 
 Entity and speaker names resolve through the tagger's alias table (`pipeline.tagging.aliases`), so
 "DPRK" matches articles whose entities were canonicalised to `gpe:north-korea` from "North Korea".
+
+Free text is matched concept by concept (`pipeline.search.concepts`): a content word matches in any searched
+field, by its exact form or its English stem ("elections" finds "election"); an entity the alias table knows
+matches its id or any of its names ("DPRK" finds "North Korea" in the text). One or two concepts must all
+match, three need two, longer queries half (`MIN_CONCEPTS`), so an unusual word does not lose the article.
+Matches weigh more in the title, the entities and the claims than in the body (`WORD_FIELDS`). Queries in
+Lucene syntax go to `query_string` unchanged (all words required, operators as written).
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from pipeline.index.derive import flatten_properties
 from pipeline.index.mappings import mapping_for
+from pipeline.search.concepts import Concept, concepts, has_syntax
 from pipeline.tagging.schema import CertaintyLevel
 
 
@@ -52,8 +60,26 @@ def resolve_ids(name: str) -> list[str]:
     return list(ids_for_query(name))
 
 
-ARTICLE_TEXT_FIELDS = ("title^3", "summary^2", "description", "text", "entity_names^2", "entity_aliases", "speakers")
-CLAIM_TEXT_FIELDS = ("text^2", "title", "speaker.name", "about_names")
+# Lucene-syntax queries (query_string): the fields searched when the query names none.
+ARTICLE_TEXT_FIELDS = ("title^3", "summary^2", "description", "text", "entity_names^2", "entity_aliases", "speakers",
+                       "entity_text^2", "claim_text^1.5")
+CLAIM_TEXT_FIELDS = ("text^2", "title", "speaker.name", "about_names", "entity_text^1.5")
+
+# Free text: (field, weight) per concept word; prose fields are searched through their English stems too
+# (`.english`, when the cluster has the analyzer). A match in the title, the entities or a claim counts
+# more than one in the body.
+WORD_FIELDS = {
+    "articles": (("title", 3.0), ("entity_text", 2.0), ("summary", 2.0), ("claim_text", 1.5), ("description", 1.0),
+                 ("text", 1.0)),
+    "claims": (("text", 2.0), ("entity_text", 1.5), ("title", 1.0), ("speaker.name", 1.0)),
+}
+ENGLISH_FIELDS = frozenset({"title", "summary", "description", "text", "claim_text"})
+# the fields holding entity ids, and the boost of a matching id (the tagger resolved the name: strong evidence)
+ENTITY_ID_FIELDS = {"articles": ("entity_ids",), "claims": ("about", "speaker.entity_id")}
+ENTITY_ID_BOOST = 2.0
+TIE_BREAKER = 0.3  # share of the other fields' scores added to the best field's, per concept
+MIN_CONCEPTS = "2<-1 3<50%"  # one or two concepts: all; three: two; more: half (rounded down)
+PHRASE_SLOP = 2  # the words typed close together in the title or body: a bonus, never a requirement
 _FIELD_REF = re.compile(r"(?<![\w.\\])([A-Za-z_@][\w.]*)\s*:(?!//)")
 _QUOTED = re.compile(r'"(?:\\.|[^"\\])*"')
 
@@ -78,13 +104,64 @@ def _text_fields(fields: tuple[str, ...], english: bool) -> list[str]:
     if english:
         for f in fields:
             base, _, boost = f.partition("^")
-            if base in {"title", "text", "summary", "description"}:
+            if base in ENGLISH_FIELDS:
                 out.append(f"{base}.english" + (f"^{boost}" if boost else ""))
     return out
 
 
 def _query_string(text: str, fields: list[str]) -> dict[str, Any]:
     return {"query_string": {"query": text, "fields": fields, "default_operator": "AND", "lenient": True}}
+
+
+def word_fields(kind: str, english: bool) -> list[str]:
+    out: list[str] = []
+    for name, weight in WORD_FIELDS[kind]:
+        out.append(_weighted(name, weight))
+        if english and name in ENGLISH_FIELDS:
+            out.append(_weighted(f"{name}.english", weight))
+    return out
+
+
+def _weighted(name: str, weight: float) -> str:
+    return name if weight == 1.0 else f"{name}^{weight:g}"
+
+
+def concept_clause(c: Concept, kind: str, english: bool) -> dict[str, Any]:
+    """One concept as a query: a word in any weighted field (all of its tokens: "COVID-19"), or an entity by
+    id or by any of its names as a phrase."""
+    if not c.is_entity:
+        return {"multi_match": {"query": c.text, "fields": word_fields(kind, english), "type": "best_fields",
+                                "tie_breaker": TIE_BREAKER, "operator": "and"}}
+    phrase_fields = [_weighted(name, weight) for name, weight in WORD_FIELDS[kind]]
+    options: list[dict[str, Any]] = [{"term": {f: {"value": c.entity_id, "boost": ENTITY_ID_BOOST}}}
+                                     for f in ENTITY_ID_FIELDS[kind]]
+    options += [{"multi_match": {"query": form, "type": "phrase", "fields": phrase_fields}} for form in c.forms]
+    return {"dis_max": {"queries": options, "tie_breaker": TIE_BREAKER}}
+
+
+def free_text_query(text: str, kind: str, english: bool) -> dict[str, Any]:
+    """The scored query for free text (no Lucene syntax)."""
+    cs = concepts(text)
+    if not cs:
+        return {"match_none": {}}
+    required = {"bool": {"should": [concept_clause(c, kind, english) for c in cs],
+                         "minimum_should_match": MIN_CONCEPTS}}
+    bonus: list[dict[str, Any]] = []
+    if len(cs) > 1:
+        main_fields = ["title^3", "text"] if kind == "articles" else ["text^2", "title"]
+        bonus.append({"multi_match": {"query": text, "type": "phrase", "slop": PHRASE_SLOP, "fields": main_fields}})
+    if not bonus:
+        return required
+    return {"bool": {"must": [required], "should": bonus}}
+
+
+def text_query(text: str, kind: str, english: bool) -> dict[str, Any]:
+    """Lucene syntax -> query_string over the default fields; free text -> `free_text_query`."""
+    if has_syntax(text):
+        check_fields(text, kind, english)
+        fields = ARTICLE_TEXT_FIELDS if kind == "articles" else CLAIM_TEXT_FIELDS
+        return _query_string(text, _text_fields(fields, english))
+    return free_text_query(text, kind, english)
 
 
 def _names_clause(name: str, id_field: str, name_field: str, nested_path: str | None = None) -> dict[str, Any]:
@@ -138,8 +215,7 @@ def article_request(q: SearchQuery, english: bool) -> dict[str, Any]:
     filters: list[dict[str, Any]] = []
     should: list[dict[str, Any]] = []
     if q.text:
-        check_fields(q.text, "articles", english)
-        must.append(_query_string(q.text, _text_fields(ARTICLE_TEXT_FIELDS, english)))
+        must.append(text_query(q.text, "articles", english))
     for name in q.entities:
         filters.append({"bool": {"should": [
             {"terms": {"entity_ids": resolve_ids(name)}},
@@ -169,12 +245,12 @@ def article_request(q: SearchQuery, english: bool) -> dict[str, Any]:
                 [{"published_at": {"order": "desc", "missing": "_last"}}, "_score"],
     }
     if q.text:
-        hl_fields: dict[str, dict[str, Any]] = {"title": {"number_of_fragments": 0},
-                                                "text": {"fragment_size": 160, "number_of_fragments": 3},
+        # the English subfield marks exact words and their stems alike ("election" for "elections"): one pass
+        # over the body instead of two
+        sub = ".english" if english else ""
+        hl_fields: dict[str, dict[str, Any]] = {f"title{sub}": {"number_of_fragments": 0},
+                                                f"text{sub}": {"fragment_size": 160, "number_of_fragments": 3},
                                                 "summary": {"number_of_fragments": 0}}
-        if english:
-            hl_fields["text.english"] = {"fragment_size": 160, "number_of_fragments": 3}
-            hl_fields["title.english"] = {"number_of_fragments": 0}
         body["highlight"] = _highlight(hl_fields, q)
     if q.facets:
         n = q.facet_size
@@ -189,16 +265,23 @@ def article_request(q: SearchQuery, english: bool) -> dict[str, Any]:
     return body
 
 
-def matching_claims_request(q: SearchQuery, article_ids: list[str], per_article: int = 3) -> dict[str, Any]:
-    """Claims of the given articles that match the text: a cheap second query on the claims index (a scored
-    nested clause with inner hits over every article costs several times more)."""
+def matching_claims_request(q: SearchQuery, article_ids: list[str], per_article: int = 3,
+                            english: bool = False) -> dict[str, Any]:
+    """Claims of the given articles that match any concept of the text (entities by id or any of their names):
+    a cheap second query on the claims index (a scored nested clause with inner hits over every article costs
+    several times more)."""
+    cs = [] if has_syntax(q.text) else concepts(q.text)
+    if cs:
+        match: dict[str, Any] = {"bool": {"should": [concept_clause(c, "claims", english) for c in cs],
+                                          "minimum_should_match": 1}}
+    else:
+        match = {"match": {"text": {"query": q.text, "operator": "or"}}}
     return {
-        "query": {"bool": {"filter": [{"terms": {"article_id": article_ids}}],
-                           "must": [{"match": {"text": {"query": q.text, "operator": "or"}}}]}},
+        "query": {"bool": {"filter": [{"terms": {"article_id": article_ids}}], "must": [match]}},
         "size": per_article * len(article_ids),
         "_source": ["article_id", "claim_id", "text", "kind", "speaker", "certainty", "checkworthiness",
                     "about_names"],
-        "highlight": _highlight({"text": {"number_of_fragments": 0}}, q),
+        "highlight": _highlight({"text.english" if english else "text": {"number_of_fragments": 0}}, q),
     }
 
 
@@ -206,8 +289,7 @@ def claim_request(q: SearchQuery, english: bool) -> dict[str, Any]:
     must: list[dict[str, Any]] = []
     filters: list[dict[str, Any]] = []
     if q.text:
-        check_fields(q.text, "claims", english)
-        must.append(_query_string(q.text, _text_fields(CLAIM_TEXT_FIELDS, english)))
+        must.append(text_query(q.text, "claims", english))
     for name in q.entities:
         filters.append({"bool": {"should": [{"terms": {"about": resolve_ids(name)}},
                                             {"term": {"about_names": name}}], "minimum_should_match": 1}})
@@ -225,10 +307,7 @@ def claim_request(q: SearchQuery, english: bool) -> dict[str, Any]:
                 [{"published_at": {"order": "desc", "missing": "_last"}}, {"checkworthiness": "desc"}],
     }
     if q.text:
-        fields = {"text": {"number_of_fragments": 0}}
-        if english:
-            fields["text.english"] = {"number_of_fragments": 0}
-        body["highlight"] = _highlight(fields, q)
+        body["highlight"] = _highlight({"text.english" if english else "text": {"number_of_fragments": 0}}, q)
     if q.facets:
         n = q.facet_size
         body["aggs"] = {

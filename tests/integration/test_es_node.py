@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import socket
 import subprocess
@@ -14,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from elasticsearch import NotFoundError, helpers
+from elasticsearch import BadRequestError, NotFoundError, helpers
 
 from pipeline import devnode
 from pipeline.devnode import free_port
@@ -305,3 +306,70 @@ def test_node_owned_by_a_killed_process_stops_itself(tmp_path):
     assert not devnode.status(folder).running
     log = (folder / "node.log").read_text()
     assert f"owner process {owner.pid} is gone" in log and "es-dev-node: stopped" in log
+
+
+# --- English analysis: Elastic's names and settings, from the embedded node's plugin or the full distribution ---
+
+
+def _analyze(es_client, text: str, **request) -> list[str]:
+    return [t["token"] for t in es_client.indices.analyze(text=text, **request)["tokens"]]
+
+
+def test_english_stemmers_by_their_elastic_names(es_client):
+    text = "The official's elections were running"
+    assert _analyze(es_client, text, analyzer="english") == ["offici", "elect", "were", "run"]
+    expected = {  # what Lucene's filters make of it
+        "english": ["the", "official'", "elect", "were", "run"],
+        "porter": ["the", "official'", "elect", "were", "run"],
+        "light_english": ["the", "official's", "election", "were", "running"],
+        "minimal_english": ["the", "official'", "election", "were", "running"],
+        "possessive_english": ["the", "official", "elections", "were", "running"],
+    }
+    for language, tokens in expected.items():
+        assert _analyze(es_client, text, tokenizer="standard",
+                        filter=["lowercase", {"type": "stemmer", "language": language}]) == tokens, language
+    # filters usable by name without a definition, as on a full distribution
+    assert _analyze(es_client, "the running dogs", tokenizer="standard", filter=["stop", "porter_stem"]) == [
+        "run", "dog"]
+    assert _analyze(es_client, "Élysée", tokenizer="standard", filter=["lowercase", "asciifolding"]) == ["elysee"]
+
+
+def test_english_analyzer_settings_and_keyword_marker(es_client):
+    name = f"test-english-{uuid.uuid4().hex[:8]}"
+    es_client.indices.create(index=name, settings={"number_of_replicas": 0, "analysis": {
+        "filter": {"keep_news": {"type": "keyword_marker", "keywords": ["news"]},
+                   "nk": {"type": "synonym_graph", "synonyms": ["dprk, north korea"]}},
+        "analyzer": {
+            "english_no_stop": {"type": "english", "stopwords": "_none_"},
+            "marked": {"tokenizer": "standard", "filter": ["lowercase", "keep_news", "porter_stem"]},
+            "with_synonyms": {"tokenizer": "standard", "filter": ["lowercase", "nk"]}}}})
+    try:
+        assert _analyze(es_client, "the news", index=name, analyzer="english_no_stop") == ["the", "new"]
+        assert _analyze(es_client, "the news items", index=name, analyzer="marked") == ["the", "news", "item"]
+        assert _analyze(es_client, "DPRK talks", index=name, analyzer="with_synonyms") == [
+            "north", "dprk", "korea", "talks"]
+    finally:
+        es_client.indices.delete(index=name)
+
+
+def test_synonym_graph_as_a_search_analyzer(es_client):
+    name = f"test-synonyms-{uuid.uuid4().hex[:8]}"
+    es_client.indices.create(index=name, settings={"number_of_replicas": 0, "analysis": {
+        "filter": {"nk": {"type": "synonym_graph", "synonyms": ["dprk, north korea"], "updateable": True}},
+        "analyzer": {"nk_search": {"tokenizer": "standard", "filter": ["lowercase", "nk"]}}}},
+        mappings={"properties": {"body": {"type": "text", "analyzer": "english", "search_analyzer": "nk_search"}}})
+    try:
+        es_client.index(index=name, id="1", document={"body": "North Korea fired missiles"}, refresh=True)
+        resp = es_client.search(index=name, query={"match": {"body": {"query": "DPRK", "operator": "and"}}})
+        assert resp["hits"]["total"]["value"] == 1
+    finally:
+        es_client.indices.delete(index=name)
+
+
+@pytest.mark.skipif(bool(os.environ.get("NEWSWATCH_ES_URL")), reason="the embedded node's own limits")
+def test_embedded_node_names_the_english_stemmers_it_has(es_client):
+    with pytest.raises(BadRequestError, match="stemmer language \\[french\\] is not available.*English only"):
+        es_client.indices.analyze(text="x", tokenizer="standard", filter=[{"type": "stemmer", "language": "french"}])
+    with pytest.raises(BadRequestError, match="synonyms_set.*synonyms API"):
+        es_client.indices.analyze(text="x", tokenizer="standard",
+                                  filter=[{"type": "synonym", "synonyms_set": "news"}])

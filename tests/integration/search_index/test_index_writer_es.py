@@ -34,7 +34,7 @@ def _count(es, index: str, **query) -> int:
 def test_templates_create_versioned_indices_behind_aliases(es_client, settings):
     names = IndexNames(settings.index_prefix)
     first = setup_indices(es_client, settings)
-    assert sorted(first.created) == sorted([names.concrete(k, 1) for k in ("articles", "claims", "feeds", "events")])
+    assert sorted(first.created) == sorted([names.concrete(k, 1) for k in ("articles", "claims", "feeds", "events", "watches", "deliveries")])
     second = setup_indices(es_client, settings)  # idempotent
     assert second.created == [] and second.drift == {}
     for kind in ("articles", "claims", "feeds", "events"):

@@ -1,5 +1,6 @@
 package newswatch.esnode;
 
+import newswatch.esnode.english.EnglishAnalysisPlugin;
 import org.elasticsearch.cluster.ClusterName;
 import org.elasticsearch.cluster.routing.allocation.DiskThresholdSettings;
 import org.elasticsearch.common.logging.LogConfigurator;
@@ -42,6 +43,7 @@ public final class DevNode {
     static {
         PLUGINS.put("transport-netty4", Netty4Plugin.class);
         PLUGINS.put("newswatch-rest-root", RootPlugin.class);
+        PLUGINS.put("newswatch-analysis-english", EnglishAnalysisPlugin.class);
     }
 
     private DevNode() {}
