@@ -77,6 +77,32 @@ class Settings:
     kibana_username: str | None = None
     kibana_password: str | None = None
     kibana_space: str = ""
+    # watchlists and alerts (pipeline/alerts, DAG news_alerts; docs/alerts.md). Targets' credentials
+    # live here or in Airflow Connections (newswatch_smtp, newswatch_webhook_<name>), never in a watch.
+    # webhooks a watch may name: "name=https://hooks.example/...,other=..." (or a JSON object)
+    alert_webhooks: str = ""
+    # optional HMAC-SHA256 key: webhook bodies are signed in the X-Newswatch-Signature header
+    alert_webhook_secret: str | None = None
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_security: str = "starttls"  # starttls | tls | none
+    smtp_from: str = "newswatch <newswatch@localhost>"
+    # matches listed per message (the rest are counted: "and N more"); timeout of one send
+    alert_max_items: int = 10
+    alert_timeout: float = 10.0
+    # tries per delivery within one run (exponential backoff from the initial delay); a target failing
+    # for this many hours pauses its watch (a permanent failure, e.g. HTTP 404 or a refused login, at once)
+    alert_send_attempts: int = 3
+    alert_retry_initial_seconds: float = 2.0
+    alert_pause_after_hours: float = 24.0
+    # each evaluation also re-reads this much before a watch's high-water mark (late-visible writes;
+    # duplicates are recognised by their deterministic ids)
+    alert_lookback_seconds: float = 600.0
+    # news_alerts runs after every news_ingest (the newswatch_articles asset) and on this cron, which
+    # sends digests that fell due while nothing was ingested
+    alert_schedule: str = "0 * * * *"
 
 
 # field name -> environment variable; one place, so nothing drifts.

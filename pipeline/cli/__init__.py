@@ -10,7 +10,7 @@ import importlib
 import logging
 import sys
 
-SUBCOMMAND_MODULES = ("es", "extract", "feeds", "tag", "index", "search", "ingest", "kibana", "demo")
+SUBCOMMAND_MODULES = ("es", "extract", "feeds", "tag", "index", "search", "ingest", "kibana", "demo", "watch")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 DEMO_SITE = REPO_ROOT / "seeds" / "demo-site"
 DEFAULT_SITE_PORT = 8765
 SAMPLE_QUERY = "inflation"
+SAMPLE_WATCH = "demo-inflation"  # a watch on SAMPLE_QUERY's claims, posting to the local webhook below
+DEMO_WEBHOOK = "http://127.0.0.1:8799/newswatch-demo"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -87,6 +89,7 @@ def airflow_env(demo_dir: Path, es_url: str, feeds_file: Path) -> dict[str, str]
         "NEWSWATCH_PER_HOST_DELAY": env.get("NEWSWATCH_PER_HOST_DELAY", "0.05"),
         "NEWSWATCH_PER_HOST_CONCURRENCY": env.get("NEWSWATCH_PER_HOST_CONCURRENCY", "4"),
         "NEWSWATCH_RETRY_DELAY_SECONDS": env.get("NEWSWATCH_RETRY_DELAY_SECONDS", "5"),
+        "NEWSWATCH_ALERT_WEBHOOKS": env.get("NEWSWATCH_ALERT_WEBHOOKS", f"demo={DEMO_WEBHOOK}"),
         "PYTHONPATH": os.pathsep.join(p for p in (str(REPO_ROOT / "plugins"), env.get("PYTHONPATH")) if p),
     })
     return env
@@ -152,6 +155,24 @@ def _print_sample_search(es_url: str, text: str) -> None:
         _say(f"    {c.title}  {c.url}")
 
 
+def _print_sample_watch(es_url: str, text: str) -> None:
+    """Add (or refresh) one sample watch with a local webhook target and print what it would deliver."""
+    from pipeline.alerts.model import Target, Watch, WatchSearch
+    from pipeline.alerts.run import add_watch, preview
+    from pipeline.config import load_settings
+
+    settings = load_settings(es_url=es_url)
+    watch = Watch.new(SAMPLE_WATCH, WatchSearch(text=text, claims=True), Target.parse("webhook:demo"),
+                      description="added by newswatch demo")
+    watch = add_watch(settings, watch, replace=True)
+    message, items = preview(settings, watch, hours=24 * 365)
+    _say(f"\nsample watch {watch.name!r} ({watch.search.describe()}) -> webhook 'demo' ({DEMO_WEBHOOK}); "
+         f"it would have delivered {len(items)} match(es) in one message (key {message.delivery_id[:12]}...):")
+    for line in message.text.splitlines()[:9]:
+        _say(f"  {line[:160]}")
+    _say(f"  (news_alerts sends new matches once; see `newswatch watch test {watch.name}` and docs/alerts.md)")
+
+
 def _run(args: argparse.Namespace) -> int:
     from pipeline.config import load_settings
     from pipeline.jobs.ingest import summary_line
@@ -203,6 +224,10 @@ def _run(args: argparse.Namespace) -> int:
             _print_sample_search(es_url, args.query)
         except Exception as exc:  # the run's figures stand even if the sample search fails
             _say(f"sample search failed: {type(exc).__name__}: {exc}")
+        try:
+            _print_sample_watch(es_url, args.query)
+        except Exception as exc:  # nor if the sample watch does
+            _say(f"sample watch failed: {type(exc).__name__}: {exc}")
         if not args.es_url and not args.stop_node:
             _say(f"\nElasticsearch keeps running at {es_url} for `newswatch search`; "
                  f"stop it with: newswatch es stop --data-dir {demo_dir / 'es-node'}")

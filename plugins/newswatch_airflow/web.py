@@ -3,6 +3,7 @@
 - /newswatch/feeds   Feed health: each feed's state (last poll, status, failures, next due) and the
                      failure events of the last 24 hours by stage and reason.
 - /newswatch/search  Claim search (speaker, certainty, article) over the claims index.
+- /newswatch/watches Watches: each watch, its last match, last delivery, pending matches and failures.
 - /newswatch/health  JSON: is Elasticsearch reachable, with which settings.
 
 Pages are plain server-rendered HTML with relative links, so they work inside the Airflow UI's
@@ -47,7 +48,8 @@ def _es(settings: Any) -> Any:
 
 
 def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
-    nav = '<p><a href="feeds">Feed health</a> · <a href="search">Claim search</a></p>'
+    nav = ('<p><a href="feeds">Feed health</a> · <a href="search">Claim search</a> · '
+           '<a href="watches">Watches</a></p>')
     html = f"<!doctype html><html><head><title>{escape(title)}</title>{_STYLE}</head><body>"
     return HTMLResponse(f"{html}<h2>{escape(title)}</h2>{nav}{body}</body></html>", status_code=status)
 
@@ -140,3 +142,43 @@ def search_page(q: str = Query("", max_length=500), speaker: str = Query("", max
             for c in resp.claims]
     return _page("Claim search", form + f"<p>{resp.total} claim(s)</p>"
                  + _table(["speaker", "kind", "certainty", "claim", "article", "url"], rows))
+
+
+WATCH_COLUMNS = ["watch", "status", "search", "target", "mode", "last match", "last delivery", "matches",
+                 "pending", "messages", "failures", "last error"]
+
+
+def watch_rows(es: Any, settings: Any) -> list[list[Any]]:
+    """One row per watch (pipeline.alerts), with counts from the deliveries index."""
+    from pipeline.alerts.run import stores
+
+    store, ledger = stores(es, settings)
+    watches = store.all()
+    counts = ledger.counts() if watches else {}
+
+    def when(value: Any) -> str:
+        return value.isoformat(timespec="seconds") if value else ""
+
+    rows = []
+    for w in watches:
+        c, s = counts.get(w.watch_id, {}), w.state
+        status = f"paused: {w.paused_reason}" if w.paused else "active"
+        mode = f"digest {w.digest_hours}h" if w.mode == "digest" else "immediate"
+        failures = f"{s.consecutive_failures} since {when(s.failing_since)}" if s.consecutive_failures else "0"
+        rows.append([w.name, status, w.search.describe(), w.target.spec(), mode, when(s.last_match_at),
+                     when(s.last_delivery_at), c.get("matches", 0), c.get("pending", 0), c.get("deliveries", 0),
+                     failures, s.last_error or ""])
+    return rows
+
+
+@app.get("/watches", response_class=HTMLResponse)
+def watches_page() -> HTMLResponse:
+    settings = _settings()
+    try:
+        rows = watch_rows(_es(settings), settings)
+    except Exception as exc:
+        return _unreachable("Watches", settings, exc)
+    paused = sum(1 for r in rows if str(r[1]).startswith("paused"))
+    body = (f"<p>{len(rows)} watch(es), {paused} paused. Manage them with <code>newswatch watch</code>; "
+            "the news_alerts DAG delivers.</p>" + _table(WATCH_COLUMNS, rows))
+    return _page("Watches", body)
