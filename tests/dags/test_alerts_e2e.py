@@ -19,7 +19,6 @@ import pytest
 from dag_helpers import DEMO_SITE, drop_indices, newswatch_env, run_ingest, task_tries
 
 pytestmark = pytest.mark.integration
-pytest.importorskip("aiosmtpd", reason="aiosmtpd (the test SMTP server) is not installed")
 
 PREFIX = f"nwalert-{uuid.uuid4().hex[:8]}"
 

@@ -78,7 +78,6 @@ def test_unknown_webhook_and_missing_smtp_are_permanent():
 
 
 def test_email_through_a_real_smtp_server(free_port):
-    pytest.importorskip("aiosmtpd")
     from alerts_servers import SmtpReceiver
 
     smtp = SmtpReceiver(free_port())
