@@ -142,20 +142,34 @@ def _run_ingest() -> tuple[float, dict]:
     return elapsed, summary
 
 
-def _cpu_seconds(pids: list[int]) -> dict[int, float]:
-    """CPU seconds (user + system) so far of these processes and all their descendants."""
+def _cpu_seconds(pids: list[int]) -> dict[tuple[int, str], float]:
+    """CPU seconds (user + system) so far of these processes and all their descendants, by (pid, role)."""
     import psutil
 
-    out: dict[int, float] = {}
+    out: dict[tuple[int, str], float] = {}
     for pid in pids:
         try:
             root = psutil.Process(pid)
             for proc in [root, *root.children(recursive=True)]:
                 times = proc.cpu_times()
-                out[proc.pid] = times.user + times.system
+                out[(proc.pid, _role(proc, root))] = times.user + times.system
         except psutil.Error:
             continue
     return out
+
+
+def _role(proc, root) -> str:
+    if proc.pid == root.pid:
+        return "main"
+    cmd = " ".join(proc.cmdline())
+    if "forkserver" in cmd:
+        return "pool"
+    try:
+        if any("forkserver" in " ".join(p.cmdline()) for p in proc.parents()):
+            return "pool"
+    except Exception:  # noqa: BLE001 - a process that ended meanwhile
+        pass
+    return "simulator" if "simulator" in cmd else "other"
 
 
 def _fetch(urls: list[str]) -> list[tuple[str, str]]:
@@ -325,12 +339,16 @@ def main() -> int:
         # 2. the bare ceiling on the same pages: the faster of the two measurements (the stricter ratio)
         after = _ceiling(pages)
         pipeline_cpu = sum(v - cpu0.get(k, 0.0) for k, v in cpu1.items())
+        roles: dict[str, float] = {}
+        for key, v in cpu1.items():
+            roles[key[1]] = roles.get(key[1], 0.0) + v - cpu0.get(key, 0.0)
         es_cpu = sum(v - es0.get(k, 0.0) for k, v in es1.items())
         ceiling_cpu = min(m["cpu_s"] for m in (before, after))
         print(f"cpu:      the run used {pipeline_cpu:.1f} CPU-s in newswatch's processes (Airflow, fetching, "
               f"the pool) + {es_cpu:.1f} in Elasticsearch = {pipeline_cpu + es_cpu:.1f}, against "
               f"{ceiling_cpu:.1f} s for the bare ceiling's work: {(pipeline_cpu + es_cpu) / ceiling_cpu:.2f}x "
-              "(on a busy machine, the ratio that wall time cannot show)")
+              "(on a busy machine, the ratio that wall time cannot show); by process: "
+              + ", ".join(f"{k} {v:.1f}" for k, v in sorted(roles.items())))
         for label, m in (("before", before), ("after", after)):
             print(f"ceiling {label}: {m['ceiling_aps']:.2f} articles/s (tagger {m['tagger_ceiling_aps']:.2f})")
         c = max(before, after, key=lambda m: m["ceiling_aps"])
