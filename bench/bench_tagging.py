@@ -1,9 +1,15 @@
 """Tagging throughput vs bare spaCy parsing, on the same corpus texts in the same run.
 
 Baseline: ``nlp.pipe`` over the texts (tokenizer, tagger, parser, NER: the work the tagger needs).
-Tagger: ``Tagger.tag_many`` over the same texts (the same ``nlp.pipe`` plus entity cleanup, alias
-merging, attribution, certainty, types, checkworthiness and span validation).
-Goal: the tagger costs at most 15% more than parsing alone.
+Tagger: ``Tagger.tag_many`` over the same texts (language detection, the same ``nlp.pipe`` plus entity
+cleanup, alias merging, attribution, statements, speakers, certainty, types, checkworthiness and span
+validation). Goal: the tagger costs at most 15% more than parsing alone.
+
+The tagger does not parse texts that are not English (no claims, and no model for their entities), so
+over the whole corpus it can be cheaper than bare parsing; the English texts alone are the fair measure of
+the rules' overhead and are reported separately. Wall-clock and CPU time are both printed: on a shared
+machine the process's CPU time is the steadier of the two. `rules` is the CPU time of the rules alone on
+Docs parsed beforehand.
 
 Usage: python bench/bench_tagging.py [--limit N] [--repeat R] [--batch-size B] [--n-process P]
 Texts come from ../shared/corpus/article-extraction-benchmark/ground-truth.json; skipped if absent.
@@ -41,35 +47,53 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.shared / CORPUS).exists():
         print(f"skipped: {args.shared / CORPUS} not found")
         return 0
-    from pipeline.tagging.tagger import get_tagger
+    from pipeline.tagging.language import detect
+    from pipeline.tagging.tagger import get_tagger, is_english
 
     texts = load_texts(args.shared, args.limit)
+    english = [t for t in texts if is_english(detect(t))]
     tagger = get_tagger()
     nlp = tagger.nlp
-    chars = sum(len(t) for t in texts)
-    tagger.tag_many(texts[:5])  # warm-up: model caches, matcher
+    tagger.tag_many(texts[:5])  # warm-up: model caches, matcher, language model
 
-    def bare() -> float:
-        t0 = time.perf_counter()
-        for _ in nlp.pipe(texts, batch_size=args.batch_size, n_process=args.n_process):
+    def bare(batch: list[str]) -> tuple[float, float]:
+        t0, c0 = time.perf_counter(), time.process_time()
+        for _ in nlp.pipe(batch, batch_size=args.batch_size, n_process=args.n_process):
             pass
-        return time.perf_counter() - t0
+        return time.perf_counter() - t0, time.process_time() - c0
 
-    def full() -> float:
-        t0 = time.perf_counter()
-        tagger.tag_many(texts, batch_size=args.batch_size, n_process=args.n_process)
-        return time.perf_counter() - t0
+    def full(batch: list[str]) -> tuple[float, float]:
+        t0, c0 = time.perf_counter(), time.process_time()
+        tagger.tag_many(batch, batch_size=args.batch_size, n_process=args.n_process)
+        return time.perf_counter() - t0, time.process_time() - c0
 
-    bare_times, full_times = [], []
+    print(f"texts: {len(texts)} ({len(english)} English)  characters: {sum(len(t) for t in texts)}  "
+          f"batch_size: {args.batch_size}  n_process: {args.n_process}  rounds: {args.repeat}")
+    for label, batch in (("all texts", texts), ("English texts", english)):
+        bare_times, full_times = [], []
+        for _ in range(args.repeat):
+            bare_times.append(bare(batch))
+            full_times.append(full(batch))
+        b, f = min(t for t, _ in bare_times), min(t for t, _ in full_times)
+        bc, fc = min(c for _, c in bare_times), min(c for _, c in full_times)
+        n = len(batch)
+        print(f"[{label}] bare nlp.pipe : {n / b:8.2f} docs/s  ({b:.2f} s wall, {bc:.2f} s CPU)")
+        print(f"[{label}] full tagger   : {n / f:8.2f} docs/s  ({f:.2f} s wall, {fc:.2f} s CPU)")
+        print(f"[{label}] ratio tagger/bare time: {f / b:.3f}  overhead: {(f / b - 1) * 100:+.1f}% wall, "
+              f"{(fc / bc - 1) * 100:+.1f}% CPU  (goal <= +15%)")
+    docs = list(nlp.pipe(english, batch_size=args.batch_size))
+    rules = []
     for _ in range(args.repeat):
-        bare_times.append(bare())
-        full_times.append(full())
-    b, f = min(bare_times), min(full_times)
-    n = len(texts)
-    print(f"texts: {n}  characters: {chars}  batch_size: {args.batch_size}  n_process: {args.n_process}  rounds: {args.repeat}")
-    print(f"bare nlp.pipe : {n / b:8.2f} docs/s  ({b:.2f} s)")
-    print(f"full tagger   : {n / f:8.2f} docs/s  ({f:.2f} s)")
-    print(f"ratio tagger/bare time: {f / b:.3f}  overhead: {(f / b - 1) * 100:+.1f}%  (goal <= +15%)")
+        for d in docs:
+            d.user_data.clear()
+        t0 = time.process_time()
+        for text, d in zip(english, docs, strict=True):
+            tagger.tag_doc(d, text)
+        rules.append(time.process_time() - t0)
+    parse_cpu = min(c for _, c in bare_times)  # CPU time of the English parse, best round
+    r = min(rules)
+    print(f"rules alone on parsed Docs: {r / len(docs) * 1000:.1f} ms CPU per English text "
+          f"({r / parse_cpu * 100:.1f}% of the bare parse's CPU time)")
     return 0
 
 

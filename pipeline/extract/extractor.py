@@ -9,11 +9,12 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pipeline.extract.language import declared_language, guess_language
+from pipeline.extract.language import declared_language
 from pipeline.extract.paywall import paywall_evidence
 from pipeline.fetch.classify import challenge_marker
 from pipeline.outcomes import Outcome, Status
 from pipeline.records import Article, FeedEntry, FetchedPage, article_id_for
+from pipeline.tagging.language import detect as detect_language
 from pipeline.urls import canonicalize_url, host_of, is_http_url
 
 log = logging.getLogger(__name__)
@@ -230,8 +231,8 @@ def _article(html: str, text: str, meta: dict[str, Any], url: str | None, entry:
             published = entry.published_at
     tags = list(dict.fromkeys(t.lower() for t in _split(meta.get("tags")) + _split(meta.get("categories"))
                               + (entry.tags if entry else [])))
-    language = (guess_language(text) if text else None) or declared_language(html) or meta.get("language") \
-        or (entry.language if entry else None)
+    language = (detect_language(text).code if text else None) or declared_language(html) \
+        or meta.get("language") or (entry.language if entry else None)
     domain = host_of(url) if url and is_http_url(url) else None
     authors = _split(meta.get("author"), ";") or (list(entry.authors) if entry else [])
     return Article(

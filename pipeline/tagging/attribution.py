@@ -10,7 +10,6 @@ quotation it continues.
 from __future__ import annotations
 
 import bisect
-import re
 from dataclasses import dataclass, field
 
 from spacy.tokens import Doc, Span, Token
@@ -23,6 +22,11 @@ from pipeline.tagging.speakers import ResolvedSpeaker, SpeakerResolver, subject_
 
 _TRIM = set(" \t\n\r,;:-–—\"“”«»'")
 _VP_CUES = frozenset("accuse deny urge warn criticise criticize condemn blame praise denounce reject dismiss".split())
+# verbs that frame someone else's words without reporting them: 'X called Y a "threat"', 'X described it as
+# "absurd"', 'X introduced Y as "..."': a quotation they govern is their subject's words
+_LINK_LEMMAS = frozenset({"interview", "tell", "reference", "cite", "quote", "refer"})
+_AS_CUES = frozenset("describe label brand characterize characterise".split())
+_FRAMING = frozenset("call describe introduce dub label brand term hail remember praise slam blast decry".split())
 _STATEMENT_NOUNS = frozenset("statement interview post tweet remarks briefing address speech letter".split())
 
 
@@ -39,6 +43,9 @@ class Draft:
     links: list[tuple[str, str]] = field(default_factory=list)  # (cluster key, relation)
     verb_phrase: bool = False  # "accused X of Y": the claim is the verb phrase, not the sentence's content
     cached: tuple | None = None  # (tokens, types, about, certainty) already computed for an assertion
+    quotes: list[tuple[int, int]] = field(default_factory=list)  # verbatim parts of the span
+    question: bool = False  # an indirect question ("asked whether ..."): nothing is asserted
+    relayed_by: ResolvedSpeaker | None = None  # who passes the speaker's quoted words on ("..., police said")
 
 
 @dataclass
@@ -88,14 +95,22 @@ class Attributor:
         self.quoted = bytearray(len(self.text) + 1)
         for q in self.quotes:
             self.quoted[q.start:q.end] = b"\x01" * (q.end - q.start)
-        self.starts = [t.idx for t in self.info.tokens]
+        self.starts = self.info.starts
         self._resolver = None
         self._links: list[Link] | None = None
+        self.framed: list[Draft] = []  # sentences framing a quotation with "called", "described as", ...
         self.units = sentence_units(doc)
-        # paragraphs are non-blank lines; a char in a blank run belongs to the line before
-        self.para_starts = [m.start() for m in re.finditer(r"[^\n]+", self.text)] or [0]
-        if self.para_starts[0] != 0:
-            self.para_starts.insert(0, 0)
+        lemmas = self.info.lemmas
+        self.cue_flags = bytearray(len(self.info.tokens))  # reporting verbs outside quotations, read once
+        for i, lemma in enumerate(lemmas):
+            if lemma in REPORTING_VERBS:
+                t = self.info.tokens[i]
+                if t.pos_ in ("VERB", "AUX") and not self.quoted[t.idx] and not _discourse_marker(t):
+                    self.cue_flags[i] = 1
+        self.cue_tokens = [self.info.tokens[i] for i, f in enumerate(self.cue_flags) if f]
+        according = [t for t in self._with(self.info.lowers, {"according"}) if not self.quoted[t.idx]]
+        self.cue_or_according = sorted(self.cue_tokens + according, key=lambda t: t.i)
+        self.para_starts = self.info.para_starts
 
     # helpers
     def _tokens_in(self, start: int, end: int) -> list[Token]:
@@ -104,14 +119,15 @@ class Attributor:
         return self.info.tokens[lo:hi]
 
     def para_of(self, char: int) -> int:
-        return max(0, bisect.bisect_right(self.para_starts, char) - 1)
+        return self.info.para_of(char)
 
     def in_quote(self, tok: Token) -> bool:
         return bool(self.quoted[tok.idx])
 
     def span_of(self, lo: int, hi: int) -> tuple[int, int]:
         """Char span of tokens [lo, hi], trimmed of 'that', punctuation and quote marks."""
-        while lo <= hi and (self.doc[lo].dep_ == "mark" and self.doc[lo].lower_ in ("that", "whether", "if") or self.doc[lo].is_punct):
+        while lo <= hi and (self.doc[lo].dep_ == "mark" and self.doc[lo].lower_ in ("that", "whether", "if") or self.doc[lo].is_punct
+                            or (self.doc[lo].lower_ == "that" and self.doc[lo].tag_ == "IN" and lo < hi)):
             lo += 1
         if lo > hi:
             return 0, 0
@@ -122,8 +138,22 @@ class Attributor:
             return 0.0
         return sum(self.quoted[start:end]) / (end - start)
 
+    def _with(self, words: list[str], wanted: frozenset[str] | set[str]) -> list[Token]:
+        """The tokens whose word (from a per-Doc list) is one of `wanted`: one cheap pass, no Token reads."""
+        tokens = self.info.tokens
+        return [tokens[i] for i, w in enumerate(words) if w in wanted]
+
     def is_cue(self, tok: Token) -> bool:
-        return tok.lemma_.lower() in REPORTING_VERBS and tok.pos_ in ("VERB", "AUX") and not self.in_quote(tok)
+        return bool(self.cue_flags[tok.i])
+
+    def clip_to_paragraph(self, start: int, end: int, anchor: int) -> tuple[int, int]:
+        """A claim stays in the paragraph of its cue (the parser sometimes joins a list's lines)."""
+        para = self.para_of(anchor)
+        lo = self.info.para_start(para)
+        hi = self.para_starts[para + 1] if para + 1 < len(self.para_starts) else len(self.text)
+        if start >= lo and end <= hi:
+            return start, end
+        return trim(self.text, max(start, lo), min(end, hi))
 
     # rules
     def drafts(self) -> list[Draft]:
@@ -133,8 +163,10 @@ class Attributor:
         drafts += self._passive_anaphora()
         drafts += self._reporting_nouns()
         drafts += self._statement_pp(drafts)
+        drafts += self._parenthetical(drafts)
         drafts += self._verb_phrase_claims(drafts)
         quote_drafts = self._quotes()
+        drafts += self.framed
         kept = [d for d in drafts if self.quoted_share(d.start, d.end) < 0.5]
         kept = _dedupe(kept)
         return sorted(quote_drafts + kept, key=lambda d: (d.start, d.end))
@@ -143,7 +175,7 @@ class Attributor:
         out: list[Draft] = []
         by_quote: dict[int, Draft] = {}
         for q in self.quotes:
-            d = Draft(q.start, q.end, "direct_quote", quote=q)
+            d = Draft(q.start, q.end, "direct_quote", quote=q, quotes=[(q.start, q.end)])
             toks = self._tokens_in(q.start, q.end)
             cue = self._governing_cue(toks, q) or self._nearest_cue(q) or self._colon_cue(q)
             if cue is not None and q.continues is not None and id(q.continues) in by_quote and self._starts_paragraph(q) \
@@ -152,6 +184,10 @@ class Attributor:
             if cue is not None:
                 d.cue = cue
                 d.speaker_token = self._speaker_token(cue)
+                if cue.lemma_.lower() in _FRAMING and not self.is_cue(cue):
+                    framed = self._framed_statement(cue, q)  # 'X called the budget "a betrayal"': X's sentence
+                    if framed is not None:
+                        self.framed.append(framed)
             elif q.continues is not None and id(q.continues) in by_quote:
                 d.carry = by_quote[id(q.continues)]
             elif out and out[-1].kind == "direct_quote" and (
@@ -162,6 +198,13 @@ class Attributor:
             by_quote[id(q)] = d
             out.append(d)
         return out
+
+    def _framed_statement(self, verb: Token, q: Quote) -> Draft | None:
+        unit = next((u for u in self.units if u[0] <= verb.idx < u[1]), None)
+        if unit is None or not (unit[0] <= q.start and q.end <= unit[1]):
+            return None
+        s, e = trim(self.text, unit[0], unit[1])
+        return Draft(s, e, "reported", cue=verb, speaker_token=self._speaker_token(verb))
 
     def _speaker_token(self, cue: Token) -> Token | None:
         return subject_of(cue)
@@ -181,7 +224,9 @@ class Attributor:
                 continue
             anc, steps = t.head, 0
             while steps < 4:
-                if anc.i not in inside and (self.is_cue(anc) or anc.lower_ == "according"):
+                if anc.i not in inside and (self.is_cue(anc) or anc.lower_ == "according" or (
+                        anc.lemma_.lower() in _FRAMING and anc.pos_ == "VERB" and subject_of(anc) is not None
+                        and not self.in_quote(anc))):
                     if self.para_of(anc.idx) != para and not (
                         self.para_of(anc.idx) == para - 1 and self._colon_cue(q) is anc
                     ):
@@ -189,8 +234,9 @@ class Attributor:
                     if best is None or steps < best[0]:
                         best = (steps, anc)
                     break
-                if anc.head is anc:
-                    break
+                if anc.head is anc or (anc.i not in inside and anc.pos_ in ("NOUN", "PROPN")
+                                       and anc.lemma_.lower() not in REPORTING_NOUNS):
+                    break  # the quotation modifies a noun ("his 'tough on China' stance"): no speech of the verb
                 anc, steps = anc.head, steps + 1
         return best[1] if best else None
 
@@ -198,15 +244,14 @@ class Attributor:
         para = self.para_of(q.start)
         sents = {self.info.sent_of[t.i] for t in self._tokens_in(q.start, q.end)}
         best: tuple[int, Token] | None = None
-        lo = bisect.bisect_left(self.starts, self.para_starts[para])
+        lo_char = self.para_starts[para]
         hi_char = self.para_starts[para + 1] if para + 1 < len(self.para_starts) else len(self.text)
-        for i in range(lo, len(self.doc)):
-            t = self.doc[i]
+        for t in self.cue_or_according:
+            if t.idx < lo_char:
+                continue
             if t.idx >= hi_char:
                 break
             if self.info.sent_of[t.i] not in sents and not self._adjacent_sentence(t, q):
-                continue
-            if not (self.is_cue(t) or (t.lower_ == "according" and not self.in_quote(t))):
                 continue
             if t.lemma_.lower() in COMPLEMENT_ONLY:
                 continue
@@ -235,9 +280,7 @@ class Attributor:
 
     def _indirect(self) -> list[Draft]:
         out: list[Draft] = []
-        for v in self.info.tokens:
-            if not self.is_cue(v):
-                continue
+        for v in self.cue_tokens:
             comps = [c for c in v.children if c.dep_ == "ccomp"] or _misparsed_complement(v)
             if not comps:
                 continue
@@ -246,18 +289,23 @@ class Attributor:
                                          for c in comp.children):
                 continue  # "This was stated by X, Y reports": an attribution, not a claim
             start, end = self.span_of(comp.left_edge.i, comp.right_edge.i)
+            start, end = self.clip_to_paragraph(start, end, v.idx)
             if len(self.text[start:end].split()) < 3:
                 continue
             speaker = self._speaker_token(v)
+            if speaker is not None and self.para_of(speaker.idx) != self.para_of(v.idx):
+                continue  # a "subject" on another line: a listing the parser read as a sentence
             passive = any(c.dep_ == "nsubjpass" for c in v.children) and speaker is None
             kind = "reported" if passive else "indirect"
-            out.append(Draft(start, end, kind, cue=v, speaker_token=speaker))
+            question = any(c.dep_ == "mark" and c.lower_ in ("whether", "if") for c in comp.children) or (
+                comp.left_edge.tag_ in ("WDT", "WP", "WRB") and v.lemma_.lower() in ("ask", "wonder"))
+            out.append(Draft(start, end, kind, cue=v, speaker_token=speaker, question=question))
         return out
 
     def _according(self) -> list[Draft]:
         out: list[Draft] = []
-        for t in self.info.tokens:
-            if t.lower_ != "according" or self.in_quote(t) or t.i + 1 >= len(self.doc) or self.doc[t.i + 1].lower_ != "to":
+        for t in self._with(self.info.lowers, {"according"}):
+            if self.in_quote(t) or t.i + 1 >= len(self.doc) or self.doc[t.i + 1].lower_ != "to":
                 continue
             sent = self.info.sent(t.i)
             p_lo, p_hi = t.left_edge.i, t.right_edge.i
@@ -274,9 +322,7 @@ class Attributor:
     def _passive_anaphora(self) -> list[Draft]:
         """"This was stated by X": the previous sentences (or paragraph) are X's."""
         out: list[Draft] = []
-        for v in self.info.tokens:
-            if not self.is_cue(v):
-                continue
+        for v in self.cue_tokens:
             subj = next((c for c in v.children if c.dep_ == "nsubjpass"), None)
             agent = next((c for c in v.children if c.dep_ == "agent"), None)
             if subj is None or agent is None or subj.lower_ not in PASSIVE_ANAPHORS:
@@ -303,8 +349,8 @@ class Attributor:
 
     def _reporting_nouns(self) -> list[Draft]:
         out: list[Draft] = []
-        for n in self.info.tokens:
-            if n.lemma_.lower() not in REPORTING_NOUNS or n.pos_ != "NOUN" or self.in_quote(n):
+        for n in self._with(self.info.lemmas, REPORTING_NOUNS):
+            if n.pos_ != "NOUN" or self.in_quote(n):
                 continue
             clause = next((c for c in n.children if c.dep_ in ("acl", "ccomp") and any(
                 x.dep_ == "mark" and x.lower_ == "that" for x in c.children)), None)
@@ -323,8 +369,8 @@ class Attributor:
     def _statement_pp(self, existing: list[Draft]) -> list[Draft]:
         """"In a statement, the ministry condemned the attack": the sentence is the ministry's."""
         out: list[Draft] = []
-        for n in self.info.tokens:
-            if n.lemma_.lower() not in _STATEMENT_NOUNS or n.dep_ != "pobj" or n.head.lower_ != "in" or self.in_quote(n):
+        for n in self._with(self.info.lemmas, _STATEMENT_NOUNS):
+            if n.dep_ != "pobj" or n.head.lower_ != "in" or self.in_quote(n):
                 continue
             verb = n.head.head
             if verb.pos_ not in ("VERB", "AUX") or any(c.dep_ == "ccomp" for c in verb.children):
@@ -335,19 +381,47 @@ class Attributor:
             if subj is None:
                 continue
             unit = next((u for u in self.units if u[0] <= n.idx < u[1]), None)
-            if unit is None:
-                continue
+            if unit is None or not (unit[0] <= subj.idx < unit[1]):
+                continue  # the parser hung the phrase on another sentence's verb
             s, e = trim(self.text, unit[0], unit[1])
             if any(d.start < e and s < d.end for d in existing):
                 continue
             out.append(Draft(s, e, "reported", cue=n, speaker_token=subj))
         return out
 
+    def _parenthetical(self, existing: list[Draft]) -> list[Draft]:
+        """"While some carry two phones, Cook said, most use one": a reporting clause set off by commas
+        inside a sentence makes the whole sentence the speaker's."""
+        out: list[Draft] = []
+        toks = self.info.tokens
+        for v in self.cue_tokens:
+            if v.lemma_.lower() in COMPLEMENT_ONLY:
+                continue
+            subj = subject_of(v)
+            if subj is None or subj.head.i != v.i:
+                continue
+            lo, hi = (min(subj.left_edge.i, v.i), max(subj.right_edge.i, v.i))
+            if lo < 1 or hi + 1 >= len(toks) or toks[hi + 1].text != "," or not (
+                    toks[lo - 1].text == "," or (toks[lo - 1].is_quote and lo > 1 and toks[lo - 2].text == ",")):
+                continue
+            unit = next((u for u in self.units if u[0] <= v.idx < u[1]), None)
+            if unit is None:
+                continue
+            before = self.text[unit[0]:toks[lo].idx]
+            after = self.text[toks[hi + 1].idx + 1:unit[1]]
+            if len(before.split()) < 3 or len(after.split()) < 3 or self.quoted_share(unit[0], unit[1]) > 0.8:
+                continue
+            s, e = trim(self.text, unit[0], unit[1])
+            out.append(Draft(s, e, "indirect", cue=v, speaker_token=subj))
+        return out
+
     def _verb_phrase_claims(self, existing: list[Draft]) -> list[Draft]:
         """"Esper accused China of coercion", "the UK urged an end to the violence": no clause, so the
         verb phrase is the claim."""
         out: list[Draft] = []
-        for v in self.info.tokens:
+        lemmas = self.info.lemmas
+        candidates = [self.info.tokens[i] for i, lemma in enumerate(lemmas) if lemma in _VP_CUES or lemma in _AS_CUES]
+        for v in candidates:
             if v.lemma_.lower() not in _VP_CUES or v.pos_ != "VERB" or self.in_quote(v):
                 continue
             if any(c.dep_ == "ccomp" for c in v.children) or any(d.cue is not None and d.cue.i == v.i for d in existing):
@@ -356,10 +430,24 @@ class Attributor:
             if not comps:
                 continue
             hi = max(c.right_edge.i for c in comps)
-            start, end = trim(self.text, v.idx, self.doc[hi].idx + len(self.doc[hi].text))
+            lo = v.i
+            passive = next((c for c in v.children if c.dep_ == "nsubjpass" and c.i < v.i), None)
+            if passive is not None:
+                lo = passive.left_edge.i  # "X has been accused of ...": the whole clause, no speaker named
+            start, end = trim(self.text, self.doc[lo].idx, self.doc[hi].idx + len(self.doc[hi].text))
             if len(self.text[start:end].split()) < 4:
                 continue
             out.append(Draft(start, end, "reported", cue=v, speaker_token=subject_of(v), verb_phrase=True))
+        for v in candidates:  # 'described the idea as "certainly absurd"'
+            if v.lemma_.lower() not in _AS_CUES or v.pos_ != "VERB" \
+                    or self.in_quote(v) or any(d.cue is not None and d.cue.i == v.i for d in existing):
+                continue
+            as_ = next((c for c in v.children if c.dep_ == "prep" and c.lower_ == "as" and c.i > v.i), None)
+            if as_ is None or subject_of(v) is None:
+                continue
+            start, end = trim(self.text, v.idx, self.doc[as_.right_edge.i].idx + len(self.doc[as_.right_edge.i].text))
+            if len(self.text[start:end].split()) >= 4:
+                out.append(Draft(start, end, "reported", cue=v, speaker_token=subject_of(v), verb_phrase=True))
         return out
 
     # source chains
@@ -370,7 +458,7 @@ class Attributor:
 
     def _find_links(self) -> list[Link]:
         out: list[Link] = []
-        for t in self.info.tokens:
+        for t in self._with(self.info.lemmas, _LINK_LEMMAS):
             if self.in_quote(t):
                 continue
             low = t.lemma_.lower()
@@ -416,11 +504,28 @@ class Attributor:
         return sp.key if sp is not None and sp.key else ""
 
 
+def _discourse_marker(tok: Token) -> bool:
+    """"That said, ...", "Having said that", "Which is not to say that ...", "needless to say": no report."""
+    if tok.lower_ != "said" and tok.lemma_.lower() != "say":
+        return False
+    doc = tok.doc
+    prev = doc[tok.i - 1].lower_ if tok.i > 0 else ""
+    nxt = doc[tok.i + 1].text if tok.i + 1 < len(doc) else ""
+    if tok.lower_ == "said" and prev in ("that", "this") and nxt == "," and (tok.i < 2 or doc[tok.i - 2].is_punct
+                                                                            or doc[tok.i - 2].is_sent_start):
+        return True
+    if tok.lower_ == "said" and prev == "having" or tok.lower_ == "say" and prev == "to" and tok.i >= 2 and (
+            doc[tok.i - 2].lower_ in ("not", "needless", "safe", "fair")):
+        return True
+    return False
+
+
 def _misparsed_complement(v: Token) -> list[Token]:
     """"told reporters at a news conference that officials began ...": the parser attached the
     that-clause to a noun as a relative clause; it has its own subject, so it is the complement."""
-    for t in v.subtree:
-        if t.dep_ != "relcl" or t.i < v.i:
+    tokens = info(v.doc).tokens
+    for t in tokens[v.i + 1:v.right_edge.i + 1]:
+        if t.dep_ != "relcl":
             continue
         that = next((c for c in t.children if c.lower_ == "that" and c.i == t.left_edge.i), None)
         subj = next((c for c in t.children if c.dep_ in ("nsubj", "nsubjpass") and c.lower_ not in ("that", "which", "who")), None)

@@ -24,6 +24,7 @@ from pipeline.tagging.lexicon import (
     HONORIFICS,
     JUNK_NAMES,
     LOCATIVE_PREPS,
+    ORG_WORDS,
     ROLE_HEADS,
     ROLE_MODIFIERS,
 )
@@ -101,6 +102,7 @@ class EntityIndex:
 
 
 def build_matcher(nlp: Language) -> PhraseMatcher:
+    _remember_verbs(nlp)
     matcher = PhraseMatcher(nlp.vocab)  # ORTH: case-sensitive, so "us" never matches "US"
     make = nlp.make_doc
     names = {n for n in aliases.get_table().surface_names() if n[:1].isupper() and len(n) > 1}
@@ -116,6 +118,7 @@ def _clean(doc: Doc, span: Span, label: str, ruled: bool = False) -> list[EMenti
     for i in range(start, end):
         if (doc[i].tag_ == "POS" or doc[i].lower_ in ("'s", "’s")) and (
             label != "ORG" or i == start or aliases.canonical_id(doc[start:i].text) is not None
+            or _two_organisations(doc, start, i, end)
         ):
             left = _clean_one(doc, start, i, label, ruled)
             right = _clean_one(doc, i + 1, end, label, ruled)
@@ -130,13 +133,18 @@ def _clean_one(doc: Doc, start: int, end: int, label: str, ruled: bool = False) 
         start = _extend_given_names(doc, start, end)
     while start < end and (toks[start].lower_ in _LEADING_DETS or toks[start].is_punct or toks[start].is_space):
         start += 1
+    while end - start > 1 and _sentence_initial_word(doc, start):
+        start += 1  # "Recent Samsung smart TVs", "Hosting Cook at Dreamforce": not part of the name
     for i in range(start, end):
         if toks[i].text == "(" and not any(toks[j].text == ")" for j in range(i + 1, end)):
             end = i  # "Ministry of Trade (MOTIE": an unclosed bracket ends the name
             break
     while end > start and (toks[end - 1].tag_ == "POS" or toks[end - 1].is_punct or toks[end - 1].is_space
-                           or toks[end - 1].lower_ in ("'s", "’s") or toks[end - 1].text.islower()):
-        end -= 1
+                           or toks[end - 1].lower_ in ("'s", "’s") or toks[end - 1].text.islower()
+                           or (end - start > 1 and _TICKER.match(toks[end - 1].text))):
+        end -= 1  # ... and market codes after a name: "London Metal Exchange CMAL3", "Sterling GBP="
+    if end - start == 1 and start >= 2 and toks[start - 1].lower_ == "of" and toks[start - 2].lower_ in _TITLE_OF:
+        return None  # "Secretary of State", "Minister of Defence": a title, not an organisation
     # "Amritsar-based", "Houston-area": the name is before the hyphen
     for i in range(start + 1, end):
         if toks[i].text in ("-", "–") and i + 1 < len(doc) and toks[i + 1].lower_ in _HYPHEN_SUFFIXES:
@@ -203,6 +211,57 @@ def _clean_one(doc: Doc, start: int, end: int, label: str, ruled: bool = False) 
     return EMention(cstart, cend, surface, new_label, start, end)
 
 
+_TICKER = re.compile(r"^(?=.*[\d=])[A-Z0-9.=]{3,}$")
+_TITLE_OF = frozenset({"secretary", "minister", "ministers", "secretaries", "undersecretary"})
+
+
+def _two_organisations(doc: Doc, start: int, i: int, end: int) -> bool:
+    """"Tufts University's Feinstein International Center": an organisation's unit, two names; but
+    "People's Liberation Army", "McDonald's" are one."""
+    left, right = doc[start:i], doc[i + 1:end]
+    return (len(left) > 1 and left[-1].lower_ in ORG_WORDS and len(right) > 1
+            and all(t.is_title or t.is_upper or t.lower_ in ("of", "for", "and", "the") for t in right))
+
+
+_NOT_NAME_TAGS = frozenset({"JJ", "JJR", "JJS", "RB", "RBR", "VBG", "VBN", "VBD", "VB", "VBZ", "VBP"})
+
+
+def _sentence_initial_word(doc: Doc, i: int) -> bool:
+    """A capitalised common word opening a sentence in front of a name: an adjective or adverb by its
+    tag, or an -ing participle ("Hosting") whose stem is a known verb."""
+    di = info(doc)
+    tok = di.tokens[i]
+    if not tok.is_title or not (di.sent(i).start == i or (i > 0 and "\n" in di.tokens[i - 1].text_with_ws)):
+        return False
+    if aliases.canonical_id(tok.text) is not None:
+        return False
+    if tok.tag_ in _NOT_NAME_TAGS:
+        # "Recent Samsung TVs": only when the rest is a name the text uses on its own ("Nordic Wire" stays)
+        nxt = di.tokens[i + 1].text if i + 1 < len(di.tokens) else ""
+        return tok.tag_.startswith("V") or tok.tag_.startswith("RB") or di.title_counts().get(nxt, 0) > 1
+    low = tok.lower_  # a participle: "Hosting", "Speaking", "Running" (never a given name)
+    if low.endswith("ing") and len(low) > 5:
+        base = low[:-3]
+        return _is_verb(doc, base) or _is_verb(doc, base + "e") or (base[-1] == base[-2] and _is_verb(doc, base[:-1]))
+    return False
+
+
+def _is_verb(doc: Doc, word: str) -> bool:
+    return word in _VERBS.get(id(doc.vocab), ())
+
+
+# English verbs from each loaded model's lemmatizer tables (WordNet-derived), keyed by the vocab
+_VERBS: dict[int, frozenset[str]] = {}
+
+
+def _remember_verbs(nlp: Language) -> None:
+    try:
+        table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_index")
+        _VERBS[id(nlp.vocab)] = frozenset(table["verb"])
+    except (KeyError, AttributeError):  # a model without lookup tables: participles are left alone
+        _VERBS[id(nlp.vocab)] = frozenset()
+
+
 def _extend_given_names(doc: Doc, start: int, end: int) -> int:
     """"Adolf" in "where Adolf Hitler was born" when NER kept only "Hitler": a capitalised proper-noun
     compound right before a person's name, not a title and not sentence-initial, is part of it."""
@@ -245,10 +304,29 @@ def _name_parts(name: str) -> tuple[str, str]:
     return parts[0].lower(), parts[-1].lower()
 
 
+def _is_place(word: str) -> bool:
+    table_id = aliases.canonical_id(word)
+    return gazetteer.place_type(word) in ("GPE", "LOC") or (
+        table_id is not None and aliases.get_table().entries[table_id].type in ("GPE", "LOC"))
+
+
+_CORPORATE = frozenset({"co", "co.", "corp", "corp.", "inc", "inc.", "ltd", "ltd.", "llc", "plc", "ag", "sa", "nv"})
+
+
 def _initials(name: str) -> set[str]:
+    """Acronyms a name can have: "Pacific Gas & Electric Co." -> PGE (and PGEC); "California Public
+    Utilities Commission" -> CPUC and, dropping a leading place word, PUC."""
     words = [w for w in re.split(r"[\s-]+", name) if w and w[0].isupper()]
+    if words and words[0].lower() == "the":
+        words = words[1:]
     full = "".join(w[0] for w in words)
-    return {full, full[1:]} if words and words[0].lower() == "the" else {full}
+    out = {full}
+    while words and words[-1].lower() in _CORPORATE:
+        words = words[:-1]
+        out.add("".join(w[0] for w in words))
+    if len(words) >= 4 and _is_place(words[0]):
+        out.add("".join(w[0] for w in words[1:]))
+    return {x for x in out if len(x) >= 2}
 
 
 def _is_actor(doc: Doc, m: EMention) -> bool:
@@ -424,28 +502,31 @@ def find_role_mentions(doc: Doc, index: EntityIndex) -> None:
 def build_index(doc: Doc, matcher: PhraseMatcher | None = None) -> EntityIndex:
     mentions = collect_mentions(doc, matcher)
     table = aliases.get_table()
-    last_names: dict[str, set[str]] = {}
-    first_names: dict[str, set[str]] = {}
+    last_names: dict[str, dict[str, int]] = {}  # surname -> {full name: first position}
+    first_names: dict[str, dict[str, int]] = {}
 
-    def add_person(full: str) -> None:
+    def add_person(full: str, position: int) -> None:
         first, last = _name_parts(full)
-        last_names.setdefault(last, set()).add(full)
-        first_names.setdefault(first, set()).add(full)
+        for names, part in ((last_names, last), (first_names, first)):
+            seen = names.setdefault(part, {})
+            seen[full] = min(position, seen.get(full, position))
 
     for m in mentions:
         name = _strip_honorific(m.text)
         if m.label == "PERSON" and len(name.split()) > 1 and not looks_like_org(name):
-            add_person(name)
-    for entry_id in {aliases.canonical_id(m.text) for m in mentions} - {None}:
-        entry = table.entries[entry_id]  # type: ignore[index]
-        if entry.type == "PERSON":
-            add_person(entry.name)
+            add_person(name, m.start)
+        entry_id = aliases.canonical_id(m.text)
+        if entry_id is not None and table.entries[entry_id].type == "PERSON":
+            add_person(table.entries[entry_id].name, m.start)
     orgs: dict[str, str] = {}
     org_words: dict[str, set[str]] = {}
     for m in mentions:
         if (m.label == "ORG" and (len(m.text.split()) > 1 or "." in m.text)) or looks_like_org(m.text) and "." in m.text:
-            for initials in _initials(m.text):
-                orgs.setdefault(initials, m.text)
+            initials = _initials(m.text)
+            if m.tok_start > 0 and doc[m.tok_start - 1].lower_ == "the":
+                initials |= {"T" + x for x in initials}  # "The Real Deal" -> TRD
+            for acronym in initials:
+                orgs.setdefault(acronym, m.text)
             for w in re.split(r"[\s.]+", m.text):
                 if w and w[0].isupper() and w.lower() not in ("the", "of", "com", "net", "org"):
                     org_words.setdefault(w.lower(), set()).add(m.text)
@@ -457,9 +538,9 @@ def build_index(doc: Doc, matcher: PhraseMatcher | None = None) -> EntityIndex:
         entry = table.entries.get(table_id) if table_id else None
         one_word = len(name.split()) == 1
         low = name.lower()
-        person_match = (last_names.get(low) or set()) if one_word else set()
+        person_match = _met_before(last_names.get(low), m.start) if one_word else set()
         if one_word and not person_match:
-            person_match = first_names.get(low) or set()
+            person_match = _met_before(first_names.get(low), m.start)
         if m.label == "PERSON" and not one_word and not looks_like_org(name):
             tid = aliases.canonical_id(name, "PERSON")
             keys.append((tid or _name_key(name), "PERSON", tid))
@@ -469,8 +550,8 @@ def build_index(doc: Doc, matcher: PhraseMatcher | None = None) -> EntityIndex:
             keys.append((tid or _name_key(full), "PERSON", tid))
         elif entry is not None and not (m.label == "PERSON" and entry.type not in ("PERSON", "ORG") and not one_word):
             keys.append((entry.id, entry.type, entry.id))
-        elif name.isupper() and name in orgs and orgs[name] != name:
-            full = orgs[name]
+        elif name.isupper() and _acronym(name) in orgs and orgs[_acronym(name)] != name:
+            full = orgs[_acronym(name)]
             tid = aliases.canonical_id(full)
             keys.append((tid or _name_key(full), "ORG", tid))
         elif one_word and len(org_words.get(low, ())) == 1 and next(iter(org_words[low])) != name:
@@ -509,7 +590,51 @@ def build_index(doc: Doc, matcher: PhraseMatcher | None = None) -> EntityIndex:
     find_role_mentions(doc, index)
     find_context_aliases(doc, index)
     find_appositive_nouns(doc, index)
+    find_surname_mentions(doc, index)
     return index
+
+
+def find_surname_mentions(doc: Doc, index: EntityIndex) -> None:
+    """A surname NER left untagged ("Braun has worked with ...") after the full name ("Scooter Braun")
+    is a mention of that person: the latest person with that surname met before it."""
+    surnames: dict[str, list[tuple[int, str]]] = {}
+    for c in index.clusters.values():
+        if c.type == "PERSON" and len(c.name.split()) > 1 and c.mentions:
+            last = _name_parts(c.name)[1]
+            if len(last) > 2:
+                surnames.setdefault(last, []).append((c.first, c.key))
+    if not surnames:
+        return
+    for t in info(doc).tokens:
+        if not t.is_title or index.token_cluster[t.i] is not None or not (
+                t.pos_ == "PROPN" or (t.pos_ == "NOUN" and t.dep_ in ("nsubj", "nsubjpass", "poss", "appos"))):
+            continue  # "Scissors, who consults ..., said": a surname the tagger took for a noun
+        owners = surnames.get(t.lower_)
+        if not owners:
+            continue
+        if (t.i + 1 < len(doc) and doc[t.i + 1].pos_ == "PROPN" and doc[t.i + 1].is_title) or (
+                t.i > 0 and doc[t.i - 1].pos_ == "PROPN" and doc[t.i - 1].is_title):
+            continue  # part of a longer name ("Braun Strowman", "Eva Braun")
+        before = [o for o in owners if o[0] < t.idx]
+        if not before:
+            continue
+        key = max(before)[1]
+        index.assign(EMention(t.idx, t.idx + len(t.text), t.text, "PERSON", t.i, t.i + 1), key)
+
+
+def _met_before(names: dict[str, int] | None, position: int) -> set[str]:
+    """The full name a short form stands for: the only one, else the latest met before it."""
+    if not names:
+        return set()
+    if len(names) == 1:
+        return set(names)
+    before = [(pos, full) for full, pos in names.items() if pos < position]
+    return {max(before)[1]} if before else set()
+
+
+def _acronym(name: str) -> str:
+    """"PG&E" -> "PGE", "U.N." -> "UN": the letters an acronym is matched on."""
+    return re.sub(r"[.&]", "", name)
 
 
 def _name_key(name: str) -> str:

@@ -1,4 +1,5 @@
-"""Load the spaCy pipeline once per process, with a tokenizer fix for dotted outlet names."""
+"""Load the spaCy pipeline once per process, with a tokenizer fix for dotted outlet names; and, for
+texts in other languages, an installed spaCy model of that language when there is one."""
 
 from __future__ import annotations
 
@@ -46,3 +47,33 @@ def load_nlp(name: str | None = None) -> Language:
         _patch_tokenizer(nlp)
         return nlp
     raise ModelUnavailable("no spaCy model could be loaded: " + "; ".join(errors))
+
+
+# spaCy's package names for other languages' small pipelines, most specific first
+FOREIGN_MODEL_PATTERNS = ("{lang}_core_news_sm", "{lang}_core_web_sm", "{lang}_core_news_md")
+FOREIGN_MODEL_ENV = "NEWSWATCH_SPACY_MODEL_{LANG}"
+
+
+@functools.cache
+def foreign_model_name(lang: str) -> str | None:
+    """The installed spaCy model for language `lang`, or None (models are never downloaded).
+    ``NEWSWATCH_SPACY_MODEL_<LANG>`` names one explicitly (e.g. NEWSWATCH_SPACY_MODEL_DE=de_core_news_md)."""
+    import spacy.util
+
+    explicit = os.environ.get(FOREIGN_MODEL_ENV.format(LANG=lang.upper()))
+    candidates = [explicit] if explicit else [p.format(lang=lang) for p in FOREIGN_MODEL_PATTERNS]
+    return next((name for name in candidates if name and spacy.util.is_package(name)), None)
+
+
+@functools.cache
+def load_foreign_nlp(lang: str) -> Language | None:
+    """The entity model for `lang` (parser and lemmatizer disabled: only NER is used), or None."""
+    import spacy
+
+    name = foreign_model_name(lang)
+    if name is None:
+        return None
+    try:
+        return spacy.load(name, disable=["parser", "lemmatizer", "attribute_ruler", "morphologizer", "tagger"])
+    except (OSError, ValueError):
+        return None

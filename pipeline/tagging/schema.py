@@ -13,15 +13,22 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 EntityType = Literal["PERSON", "ORG", "GPE", "LOC", "NORP", "EVENT", "LAW", "FAC", "PRODUCT"]
-ClaimKind = Literal["direct_quote", "indirect", "reported", "assertion"]
+ClaimKind = Literal["direct_quote", "mixed", "indirect", "reported", "assertion"]
 ClaimType = Literal["quantity", "event", "prediction", "causal", "comparison", "rule", "opinion"]
 CertaintyLevel = Literal["high", "medium", "low"]
 SourceRelation = Literal["origin", "relayed_by", "interview_with"]
 
 
 class Tagger(BaseModel):
+    """Which tagger tagged the text, the language it found, and what it left out and why."""
+
     name: str = "newswatch"
     version: str
+    language: str | None = Field(default=None, description="ISO 639-1 code detected from the text; None: undetermined")
+    language_confidence: float | None = None
+    language_detector: str | None = None
+    claims_skipped: str | None = Field(default=None, description="why claims were not extracted (e.g. not English)")
+    entities_skipped: str | None = Field(default=None, description="why entities were not extracted (no model)")
 
 
 class Mention(BaseModel):
@@ -45,7 +52,10 @@ class Entity(BaseModel):
 
 
 class Speaker(BaseModel):
-    name: str
+    """Who made the claim. ``name``/``entity_id`` are the resolved entity; a pronoun, relative pronoun or
+    description that resolves to nothing keeps ``name`` empty and its words in ``mention``."""
+
+    name: str = Field(description="the resolved speaker's name; empty when the mention could not be resolved")
     entity_id: str | None = None
     mention: str = Field(description="the words in the text that refer to the speaker")
     start: int
@@ -66,8 +76,18 @@ class SourceLink(BaseModel):
 
 
 class Certainty(BaseModel):
+    """The speaker's commitment on a three-level collapse of FactBank's factuality scale: ``high`` (stated
+    as fact or boosted), ``medium`` (probable), ``low`` (possible). ``cues`` are the words that decided it."""
+
     level: CertaintyLevel
     cues: list[str] = Field(default_factory=list)
+
+
+class QuoteSpan(BaseModel):
+    """A verbatim (quoted) part of a claim, without its quote marks."""
+
+    start: int
+    end: int
 
 
 class Claim(BaseModel):
@@ -78,6 +98,7 @@ class Claim(BaseModel):
     start: int
     end: int
     kind: ClaimKind
+    quotes: list[QuoteSpan] = Field(default_factory=list, description="the quoted parts of the claim span")
     speaker: Speaker | None = None
     cue: Cue | None = None
     source_chain: list[SourceLink] = Field(default_factory=list)

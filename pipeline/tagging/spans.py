@@ -1,4 +1,5 @@
-"""The span invariant: every span satisfies ``text[start:end] == span text``."""
+"""The span invariant: every span satisfies ``text[start:end] == span text``, and a claim's quoted
+parts lie inside the claim."""
 
 from __future__ import annotations
 
@@ -25,6 +26,9 @@ def span_errors(text: str, result: TagResult) -> list[str]:
             check(f"claim {c.id} speaker", c.speaker.start, c.speaker.end, c.speaker.mention)
         if c.cue is not None:
             check(f"claim {c.id} cue", c.cue.start, c.cue.end, c.cue.text)
+        for q in c.quotes:  # a quoted part lies inside its claim
+            if not (c.start <= q.start < q.end <= c.end):
+                errors.append(f"claim {c.id} quote: [{q.start}:{q.end}] outside the claim [{c.start}:{c.end}]")
     return errors
 
 

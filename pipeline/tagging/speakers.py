@@ -16,14 +16,39 @@ from spacy.tokens import Doc, Token
 from pipeline.tagging import aliases
 from pipeline.tagging.docinfo import info
 from pipeline.tagging.entities import ECluster, EMention, EntityIndex, looks_like_org
-from pipeline.tagging.lexicon import GROUP_PRONOUNS, PERSON_PRONOUNS, REPORTING_NOUNS, ROLE_HEADS
+from pipeline.tagging.lexicon import (
+    GROUP_PRONOUNS,
+    HONORIFICS,
+    PERSON_PRONOUNS,
+    REPORTING_NOUNS,
+    ROLE_HEADS,
+    ROLE_MODIFIERS,
+)
 
 _ORG_NOUNS = frozenset(
     """agency company group organization organisation commission ministry department office firm label
     government network newspaper paper council committee party union coalition board bank court
-    institute university publication outlet broadcaster station channel website club team""".split()
+    institute university publication outlet broadcaster station channel website club team utility
+    retailer carrier automaker carmaker giant startup start-up manufacturer maker airline insurer lender
+    operator provider developer chain publisher studio brand platform regulator authority hospital
+    school charity nonprofit foundation association federation league conglomerate producer supplier
+    distributor insurer business corporation multinational service app campaign""".split()
 )
+# institutions named by their function: "police said", "the government said" are descriptions, not anaphors
+_INSTITUTIONS = frozenset("police government authorities military army prosecutors officials administration".split())
+_RELATIVES = frozenset({"who", "whom", "which", "that", "whose"})
+_DEMONSTRATIVES = frozenset({"this", "that", "these", "those", "which", "what", "whatever", "there"})
+_FIRST_SECOND = frozenset({"i", "me", "you", "we", "us", "myself", "ourselves", "yourself"})
+PRONOUN_WINDOW = 3  # a pronoun's antecedent lies in its own paragraph or the 3 before
+NOMINAL_WINDOW = 6  # "the company", "the minister": their own paragraph or the 6 before
 
+# roles that usually stay unnamed ("a senior official ... the official said"): a description unless a
+# person was introduced with that title
+_UNNAMED_ROLES = frozenset(
+    """official source spokesman spokeswoman spokesperson representative analyst expert researcher scientist
+    witness resident officer person economist adviser advisor aide insider""".split()
+)
+_SPOKESPEOPLE = frozenset("officials official spokesman spokeswoman spokesperson representatives executives".split())
 _PERSON_NOUNS = ROLE_HEADS | frozenset(
     "man woman person resident witness source official officer spokesperson mother father student".split()
 )
@@ -55,9 +80,14 @@ def subject_of(verb: Token, depth: int = 0) -> Token | None:
             pobj = next((c for c in child.children if c.dep_ == "pobj"), None)
             if pobj is not None:
                 return pobj
-    for child in verb.children:
-        if child.dep_ in ("nsubj", "csubj"):
-            return child
+    subjects = [c for c in verb.children if c.dep_ in ("nsubj", "csubj")]
+    if subjects:
+        # two subjects: the parser took a quotation for one ('"The levee held," Mayor X said'); the
+        # attribution's own subject is the one next to the verb
+        child = min(subjects, key=lambda c: abs(c.i - verb.i))
+        if child.lower_ in _RELATIVES and verb.dep_ == "relcl" and verb.head is not verb:
+            return verb.head  # "the senator, who said ...": the senator
+        return child
     if any(c.dep_ == "nsubjpass" for c in verb.children):
         return None
     # "The 48-year-old said": the parser hung the subject's words on the verb as modifiers
@@ -70,11 +100,49 @@ def subject_of(verb: Token, depth: int = 0) -> Token | None:
         if passive is not None and head.lemma_.lower() in ("quote", "cite"):
             return passive
         return subject_of(head, depth + 1)
-    if depth < 3 and verb.dep_ in ("conj", "advcl", "xcomp", "relcl") and verb.head is not verb:
+    if depth < 3 and verb.dep_ in ("conj", "advcl", "xcomp", "relcl", "acomp") and verb.head is not verb:
         if verb.dep_ == "relcl":
             return verb.head
         return subject_of(verb.head, depth + 1)
     return None
+
+
+def _relative_antecedent(tok: Token) -> Token | None:
+    """The noun a relative pronoun stands for: the head of its relative clause, else the noun right
+    before it ("Smith, who ..." when the parser missed the clause)."""
+    verb = tok.head
+    if verb.dep_ == "relcl" and verb.head is not verb:
+        return verb.head
+    doc = tok.doc
+    j = tok.i - 1
+    while j >= 0 and doc[j].is_punct:
+        j -= 1
+    if j < 0 or doc[j].pos_ not in ("NOUN", "PROPN"):
+        return None
+    t = doc[j]
+    while t.dep_ in ("compound", "flat") and t.head.i > t.i:
+        t = t.head
+    return t
+
+
+_TITLE_WORDS = ROLE_HEADS | ROLE_MODIFIERS | HONORIFICS
+_ARTICLES = frozenset({"the", "a", "an", "this", "that", "these", "those"})
+_DESCRIPTION_MAX = 12
+
+
+def description_phrase(tok: Token) -> tuple[int, int]:
+    """A speaker that is no entity, described in full: "Two people briefed on the talks", "a group
+    representing rural counties", "Businesses and residents" (participles and conjuncts kept)."""
+    lo, hi = noun_phrase(tok)
+    extra = [c for c in tok.children if (c.dep_ == "acl" and c.tag_ in ("VBN", "VBG") and c.i > tok.i)
+             or (c.dep_ in ("conj", "cc") and c.i > tok.i)]
+    for c in extra:
+        end = max(c.right_edge.i + 1, noun_phrase(c)[1])
+        if end - lo <= _DESCRIPTION_MAX and "\n" not in tok.doc[hi:end].text:
+            hi = max(hi, end)
+    while hi > lo + 1 and tok.doc[hi - 1].is_punct:
+        hi -= 1
+    return lo, hi
 
 
 def noun_phrase(tok: Token) -> tuple[int, int]:
@@ -85,6 +153,11 @@ def noun_phrase(tok: Token) -> tuple[int, int]:
         c = stack.pop()
         lo, hi = min(lo, c.i), max(hi, c.i)
         stack.extend(x for x in c.children if x.dep_ not in _NP_DROP)
+    doc = tok.doc
+    while lo < tok.i and "\n" in doc[lo:tok.i].text:  # a phrase never spans lines
+        lo += 1
+    while hi > tok.i and "\n" in doc[tok.i:hi + 1].text:
+        hi -= 1
     return lo, hi + 1
 
 
@@ -94,6 +167,11 @@ class SpeakerResolver:
         self.index = index
         self.history: list[tuple[int, ResolvedSpeaker]] = []
         self.gender = _genders(doc, index)
+        self.info = info(doc)
+
+    def window_start(self, position: int, paragraphs: int) -> int:
+        """Char offset where the window of `paragraphs` paragraphs before `position` begins."""
+        return self.info.para_start(self.info.para_of(position) - paragraphs)
 
     def _compatible(self, key: str | None, pronoun: str) -> bool:
         g = self.gender.get(key or "")
@@ -102,7 +180,8 @@ class SpeakerResolver:
         return (pronoun in _MALE and g == "m") or (pronoun in _FEMALE and g == "f")
 
     def remember(self, position: int, speaker: ResolvedSpeaker) -> None:
-        self.history.append((position, speaker))
+        if speaker.name:  # an unresolved "he" is no antecedent
+            self.history.append((position, speaker))
 
     def _from_mention(self, m: EMention) -> ResolvedSpeaker:
         cluster = self.index.clusters[m.key]
@@ -115,13 +194,17 @@ class SpeakerResolver:
         want_person = low in PERSON_PRONOUNS
         if (not want_person and low not in GROUP_PRONOUNS) or low in ("we", "us"):
             return None
+        floor = self.window_start(tok.idx, PRONOUN_WINDOW)
         candidates: list[tuple[int, bool, ResolvedSpeaker]] = []  # (position, subject, speaker)
         for pos, sp in self.history:
-            if pos <= position and sp.person_like == want_person:
+            if floor <= pos <= position and sp.person_like == want_person:
                 candidates.append((pos, True, sp))
         wanted = ("PERSON",) if want_person else ("ORG", "GPE", "NORP")
         seen = 0
+        tokens = self.info.tokens
         for i in range(tok.i - 1, -1, -1):
+            if tokens[i].idx < floor:
+                break
             m = self.index.token_mention[i]
             if m is None or i != m.tok_start or self.index.clusters[m.key].type not in wanted:
                 continue
@@ -149,9 +232,27 @@ class SpeakerResolver:
             sp = mention[2]
         return ResolvedSpeaker(sp.name, sp.key, tok.text, tok.idx, tok.idx + len(tok.text), sp.person_like)
 
-    def resolve(self, tok: Token | None, position: int) -> ResolvedSpeaker | None:
+    def unresolved(self, lo: int, hi: int) -> ResolvedSpeaker:
+        """A mention that refers to no entity found: no name, the words kept."""
+        span = self.doc[lo:hi]
+        return ResolvedSpeaker("", None, span.text, span.start_char, span.end_char, False)
+
+    def resolve(self, tok: Token | None, position: int, depth: int = 0) -> ResolvedSpeaker | None:
         if tok is None:
             return None
+        found = self._resolve(tok, position, depth)
+        if found is not None and not found.name.strip():
+            return ResolvedSpeaker("", None, found.mention, found.start, found.end, found.person_like)
+        return found
+
+    def _resolve(self, tok: Token, position: int, depth: int) -> ResolvedSpeaker | None:
+        low = tok.lower_
+        if low in _RELATIVES and tok.tag_ in ("WP", "WDT", "WP$") and depth < 3:
+            antecedent = _relative_antecedent(tok)
+            found = self.resolve(antecedent, position, depth + 1) if antecedent is not None else None
+            return found if found is not None and found.name else self.unresolved(tok.i, tok.i + 1)
+        if tok.pos_ in ("PRON", "DET") and low in _DEMONSTRATIVES:
+            return self.unresolved(tok.i, tok.i + 1)  # "That said", "Which is not to say"
         mention = self.index.token_mention[tok.i]
         if mention is not None and self._is_dateline(mention):
             # "HANOI, Vietnam (AP) — U.S. Defense Secretary Mark Esper on Wednesday accused ...": the
@@ -163,22 +264,26 @@ class SpeakerResolver:
                 return self._from_mention(self.index.token_mention[after[-1].i])
         if mention is not None:
             return self._from_mention(mention)
-        if tok.pos_ == "PRON" and (tok.lower_ in PERSON_PRONOUNS or tok.lower_ in GROUP_PRONOUNS):
-            return self._pronoun(tok, position)
-        if tok.lower_ in ("i", "me", "you", "we", "us"):
-            return None  # the writer or the reader: not a resolvable speaker
-        if tok.lemma_.lower() in REPORTING_NOUNS:
+        if low in _FIRST_SECOND:
+            return self.unresolved(tok.i, tok.i + 1)  # the writer or the reader: no entity to name
+        if tok.pos_ == "PRON" and (low in PERSON_PRONOUNS or low in GROUP_PRONOUNS):
+            return self._pronoun(tok, position) or self.unresolved(tok.i, tok.i + 1)
+        if tok.lemma_.lower() in REPORTING_NOUNS and depth < 3:
             owned = any(c.dep_ == "poss" or (c.dep_ == "prep" and c.lower_ in ("from", "by", "of")) for c in tok.children)
+            if not owned and tok.dep_ in ("dobj", "nsubjpass") and tok.head.pos_ == "VERB":
+                owner = subject_of(tok.head)  # "The company published a blog post that said ..."
+                if owner is not None and owner.i != tok.i:
+                    return self.resolve(owner, position, depth + 1)
             if not owned and any(c.lower_ == "the" for c in tok.children) and self.history:
                 sp = self.history[-1][1]  # "the statement said": the statement just mentioned
                 return ResolvedSpeaker(sp.name, sp.key, tok.text, tok.idx, tok.idx + len(tok.text), sp.person_like)
             for child in tok.children:
                 if child.dep_ == "poss":
-                    return self.resolve(child, position)
+                    return self.resolve(child, position, depth + 1)
                 if child.dep_ == "prep" and child.lower_ in ("from", "by", "of"):
                     pobj = next((c for c in child.children if c.dep_ == "pobj"), None)
                     if pobj is not None:
-                        return self.resolve(pobj, position)
+                        return self.resolve(pobj, position, depth + 1)
         # "Carlineo's attorney, Sonya Zoghlin, said", "The group that owns her music, Big Machine, says"
         for t in tok.subtree:
             if t.dep_ != "appos" or t.i <= tok.i:
@@ -205,22 +310,31 @@ class SpeakerResolver:
             return self.entity_for_name(tok)
         if lo > 0 and self.doc[lo - 1].lower_ == "the" and self.doc[lo - 1].head.i in (tok.i, tok.head.i):
             lo -= 1
-        if self.doc[lo].lower_ == "the" and (tok.lemma_.lower() in _PERSON_NOUNS or re.search(r"\d+-year-old$", tok.text)
-                                               or (tok.i > 0 and re.search(r"\d+-year-$", self.doc[lo:tok.i].text))):
-            # "the 56-year-old", "the Portuguese boss": the person the story is about
-            person = self._pronoun_like_person(tok, position)
+        definite = self.doc[lo].lower_ in ("the", "this")
+        lemma = tok.lemma_.lower()
+        if definite and (lemma in _PERSON_NOUNS or re.search(r"\d+-year-old$", tok.text)
+                         or (tok.i > 0 and re.search(r"\d+-year-$", self.doc[lo:tok.i].text))):
+            # "the 56-year-old", "the Portuguese boss", "the minister": the nearest compatible person
+            # ("the spokesman", "the official": only one introduced with that title; else a description)
+            person = self._nearest_person(tok, lo, position, titled_only=lemma in _UNNAMED_ROLES)
             if person is not None:
                 return person
         antecedent = self._antecedent_phrase(tok, lo)
         if antecedent is not None:
             return antecedent
-        if tok.pos_ == "NOUN" and tok.lemma_.lower() in _ORG_NOUNS and self.doc[lo].lower_ == "the":
+        if tok.pos_ == "NOUN" and lemma in _ORG_NOUNS and definite and lemma not in _INSTITUTIONS:
             org = self._org_fallback(tok, position)
-            if org is not None:
-                return org
-        while lo < hi and self.doc[lo].dep_ == "det":
+            return org if org is not None else self.unresolved(lo, tok.i + 1)
+        if definite and tok.pos_ == "NOUN" and lemma not in _UNNAMED_ROLES and (lemma in ROLE_HEADS or lemma in ("man", "woman")):
+            return self.unresolved(lo, tok.i + 1)  # "the minister" with no minister in reach
+        lo, hi = description_phrase(tok)
+        while lo < hi and self.doc[lo].lower_ in _ARTICLES:
             lo += 1
         span = self.doc[lo:hi]
+        org = self._organisation_of(tok) if lemma in _PERSON_NOUNS or lemma in _SPOKESPEOPLE else None
+        if org is not None and span.text.strip():
+            # "PG&E officials", "a spokesperson for the ministry": they speak for the organisation
+            return ResolvedSpeaker(org.name, org.key, span.text, span.start_char, span.end_char, False)
         if not span.text.strip():
             return None
         start, end = span.start_char, span.end_char
@@ -244,7 +358,9 @@ class SpeakerResolver:
                 key = matches[0][1]
         definite = any(w.lower_ in ("the", "this") for w in span[:1])
         if key is None and definite:
-            nouns = [(pos, k) for n, k, pos in self.index.nouns if n == lemma and pos < position]
+            want = "ORG" if lemma in _ORG_NOUNS else "PERSON" if lemma in _PERSON_NOUNS else None
+            nouns = [(pos, k) for n, k, pos in self.index.nouns if n == lemma and pos < position
+                     and (want is None or self.index.clusters[k].type == want)]
             if nouns:
                 key = max(nouns)[1]
             elif lemma in _ORG_NOUNS:
@@ -254,34 +370,41 @@ class SpeakerResolver:
         cluster = self.index.clusters[key]
         return ResolvedSpeaker(cluster.name, key, span.text, span.start_char, span.end_char, cluster.type == "PERSON")
 
-    def _pronoun_like_person(self, tok: Token, position: int) -> ResolvedSpeaker | None:
-        """The most salient person so far: most mentions before this point, then the latest."""
-        lo, _ = noun_phrase(tok)
+    def _nearest_person(self, tok: Token, lo: int, position: int, titled_only: bool = False) -> ResolvedSpeaker | None:
+        """The nearest person before the mention within the window, gender-compatible ("the woman"),
+        preferring one introduced with the same title word ("the minister")."""
         if lo > 0 and self.doc[lo - 1].lower_ == "the":
             lo -= 1
         span = self.doc[lo:tok.i + 1]
-        seen: dict[str, list[int]] = {}
+        floor = self.window_start(span.start_char, NOMINAL_WINDOW)
+        lemma = tok.lemma_.lower()
+        gender = {"man": "he", "woman": "she", "father": "he", "mother": "she"}.get(lemma)
+        titled = {k for ts, k, _ in self.index.titles if lemma in ts}
+        best: tuple[int, int, str] | None = None  # (titled, position, key)
         for c in self.index.clusters.values():
-            if c.type != "PERSON":
+            if c.type != "PERSON" or (gender and not self._compatible(c.key, gender)):
                 continue
-            starts = [m.start for m in c.mentions if m.start < span.start_char]
-            if starts:
-                seen[c.key] = [len(starts), max(starts)]
-        if not seen:
+            starts = [m.start for m in c.mentions if floor <= m.start < span.start_char]
+            if not starts:
+                continue
+            cand = (1 if c.key in titled else 0, max(starts), c.key)
+            if best is None or cand > best:
+                best = cand
+        if best is None or (titled_only and not best[0]):
             return None
-        key = max(seen, key=lambda k: (seen[k][0], seen[k][1]))
-        c = self.index.clusters[key]
+        c = self.index.clusters[best[2]]
         return ResolvedSpeaker(c.name, c.key, span.text, span.start_char, span.end_char, True)
 
     def _org_fallback(self, tok: Token, position: int) -> ResolvedSpeaker | None:
         """"the company said" with no better antecedent: the latest organisation that spoke, else the
         latest organisation named."""
         key = None
+        floor = self.window_start(tok.idx, NOMINAL_WINDOW)
         for pos, sp in reversed(self.history):
-            if pos <= position and sp.key and self.index.clusters[sp.key].type == "ORG":
+            if floor <= pos <= position and sp.key and self.index.clusters[sp.key].type == "ORG":
                 key = sp.key
                 break
-        key = key or self._recent_org_named(tok.lemma_.lower(), tok.i)
+        key = key or self._recent_org_named(tok.lemma_.lower(), tok.i, floor=floor)
         if key is None:
             return None
         lo, _ = noun_phrase(tok)
@@ -289,15 +412,34 @@ class SpeakerResolver:
         c = self.index.clusters[key]
         return ResolvedSpeaker(c.name, key, span.text, span.start_char, span.end_char, False)
 
+    def _organisation_of(self, tok: Token) -> ECluster | None:
+        """The organisation a person noun belongs to: a compound or possessive name ("PG&E officials",
+        "Apple's spokesman") or "for/at/of" + name ("a spokesperson for Acme")."""
+        for c in tok.children:
+            target = c
+            if c.dep_ == "prep" and c.lower_ in ("for", "at", "of", "from"):
+                target = next((x for x in c.children if x.dep_ == "pobj"), None)
+            elif c.dep_ not in ("compound", "poss"):
+                continue
+            if target is None:
+                continue
+            cluster = self.index.cluster_at(target)
+            if cluster is not None and cluster.type == "ORG":
+                return cluster
+        return None
+
     def _antecedent_phrase(self, tok: Token, lo: int) -> ResolvedSpeaker | None:
         """"the commission said" after "the regional health commission": name the speaker by the fuller
         earlier description of the same thing."""
         if tok.pos_ != "NOUN" or self.doc[lo].lower_ != "the" or any(c.dep_ in ("amod", "compound") for c in tok.children):
             return None
         lemma = tok.lemma_.lower()
+        lowers, tokens, low = self.info.lowers, self.info.tokens, tok.lower_
         for i in range(tok.i - 1, max(-1, tok.i - 400), -1):
-            t = self.doc[i]
-            if t.lower_ != tok.lower_ or t.pos_ not in ("NOUN", "PROPN"):
+            if lowers[i] != low:
+                continue
+            t = tokens[i]
+            if t.pos_ not in ("NOUN", "PROPN"):
                 continue
             mods = [c for c in t.children if c.dep_ in ("amod", "compound")]
             if not mods:
@@ -305,13 +447,22 @@ class SpeakerResolver:
             a = min([c.left_edge.i for c in mods] + [t.i])
             phrase = self.doc[a:t.i + 1]
             span = self.doc[lo:tok.i + 1]
+            if lemma in _ORG_NOUNS and self.doc[a].lower_ in ("the", "its") or any(c.dep_ == "poss" for c in t.children):
+                # "The state's largest utility" is itself a re-description: of the organisation named before it
+                key = self._recent_org_named(lemma, a, floor=self.window_start(t.idx, NOMINAL_WINDOW))
+                if key is not None:
+                    c = self.index.clusters[key]
+                    return ResolvedSpeaker(c.name, key, span.text, span.start_char, span.end_char, False)
             return ResolvedSpeaker(phrase.text, None, span.text, span.start_char, span.end_char, lemma in _PERSON_NOUNS)
         return None
 
-    def _recent_org_named(self, lemma: str, before: int, exact: bool = False) -> str | None:
+    def _recent_org_named(self, lemma: str, before: int, exact: bool = False, floor: int = 0) -> str | None:
         fallback = None
         any_org: str | None = None
+        tokens = self.info.tokens
         for i in range(before - 1, -1, -1):
+            if tokens[i].idx < floor:
+                break
             m = self.index.token_mention[i]
             if m is None:
                 continue
@@ -331,6 +482,8 @@ class SpeakerResolver:
         lo = tok.i
         while lo > 0 and self.doc[lo - 1].dep_ == "compound" and self.doc[lo - 1].pos_ == "PROPN" and self.doc[lo - 1].head.i >= tok.i - 3:
             lo -= 1
+        while lo < tok.i and self.doc[lo].lower_ in _TITLE_WORDS:
+            lo += 1  # "Mayor Ines Baptiste": the title is not part of the name
         span = self.doc[lo:tok.i + 1]
         name = span.text
         for cluster in self.index.clusters.values():
@@ -357,17 +510,22 @@ class SpeakerResolver:
 def _genders(doc: Doc, index: EntityIndex) -> dict[str, str]:
     """A person's grammatical gender from pronouns in sentences where they are the only person named."""
     votes: dict[str, list[int]] = {}
-    for sent in info(doc).sents:
-        people = {index.token_cluster[t.i] for t in sent if index.token_cluster[t.i]
-                  and index.clusters[index.token_cluster[t.i]].type == "PERSON"}
+    di = info(doc)
+    lowers, clusters, token_cluster = di.lowers, index.clusters, index.token_cluster
+    bounds = [*di.sent_starts, len(di.tokens)]
+    for a, b in zip(bounds, bounds[1:], strict=False):
+        people: dict[str, int] = {}  # person -> first token
+        for i in range(a, b):
+            key = token_cluster[i]
+            if key and key not in people and clusters[key].type == "PERSON":
+                people[key] = i
         if len(people) != 1:
             continue
-        key = next(iter(people))
-        first = min(t.i for t in sent if index.token_cluster[t.i] == key)
-        for t in sent:
-            if t.i > first and t.pos_ == "PRON":
-                if t.lower_ in _MALE:
-                    votes.setdefault(key, [0, 0])[0] += 1
-                elif t.lower_ in _FEMALE:
-                    votes.setdefault(key, [0, 0])[1] += 1
+        ((key, first),) = people.items()
+        for i in range(first + 1, b):
+            low = lowers[i]
+            if low in _MALE:
+                votes.setdefault(key, [0, 0])[0] += 1
+            elif low in _FEMALE:
+                votes.setdefault(key, [0, 0])[1] += 1
     return {k: ("m" if m > f else "f") for k, (m, f) in votes.items() if m != f}
