@@ -156,12 +156,15 @@ def redirect(to: str, status: int = 302) -> tuple[int, bytes, dict[str, str]]:
 
 def test_permanent_url_only_when_every_hop_was_permanent():
     routes = {"/a": redirect("/b", 301), "/b": redirect("/c", 308), "/c": (200, b"ok", {}),
-              "/t": redirect("/b", 307), "/p": redirect("/gone", 301), "/gone": (410, b"", {})}
+              "/t": redirect("/b", 307), "/p": redirect("/gone", 301), "/gone": (410, b"", {}),
+              "/q": redirect("/bad", 308), "/bad": (400, b"", {}), "/r": redirect("/fine", 301), "/fine": (399, b"", {})}
     moved = get(routes, "https://news.example/a")
     assert (moved.permanent_url, moved.final_url) == ("https://news.example/c", "https://news.example/c")
     assert moved.redirects == ["https://news.example/a", "https://news.example/b"] and moved.url == "https://news.example/a"
     assert get(routes, "https://news.example/t").permanent_url is None  # one temporary hop
     assert get(routes, "https://news.example/p").permanent_url is None  # ends in an error
+    assert get(routes, "https://news.example/q").permanent_url is None  # ... from 400 up
+    assert get(routes, "https://news.example/r").permanent_url == "https://news.example/fine"
     assert get(routes, "https://news.example/c").permanent_url is None  # no redirect at all
 
 
@@ -174,12 +177,14 @@ def test_redirect_loops_and_the_hop_limit():
     loop = get({"/a": redirect("/b"), "/b": redirect("/a")}, "https://news.example/a")
     assert failure(loop) == (Status.HTTP_ERROR, "redirect loop via https://news.example/a", None)
     assert loop.redirects == ["https://news.example/a", "https://news.example/b"]
+    assert (loop.url, loop.final_url) == ("https://news.example/a", "https://news.example/a")
     chain = {f"/{n}": redirect(f"/{n + 1}") for n in range(10)} | {"/10": (200, b"end", {})}
     limited = settings(max_redirects=3)
     assert get(chain, "https://news.example/7", client_settings=limited).body == b"end"  # exactly 3 hops
     over = get(chain, "https://news.example/6", client_settings=limited)
     assert failure(over) == (Status.HTTP_ERROR, "too many redirects (more than 3)", None)
     assert over.final_url == "https://news.example/10" and over.seen == ["/6", "/7", "/8", "/9"]
+    assert over.url == "https://news.example/6" and over.redirects == [f"https://news.example/{n}" for n in (6, 7, 8, 9)]
 
 
 def test_relative_locations_and_whitespace():
@@ -407,3 +412,31 @@ def test_a_paused_host_is_still_asked_unless_the_caller_says_skip():
             return await http.get("https://news.example/a")
 
     assert asyncio.run(main()).body == b"asked"
+
+
+def test_refusals_on_a_later_hop_keep_the_chain():
+    """Robots, the address check and name resolution can each stop a chain at its second hop: the
+    result names the first URL, the hops taken and the one refused."""
+    robots = b"User-agent: *\nDisallow: /private/\n"
+
+    async def handler(request):
+        return {"/robots.txt": (200, robots, {}), "/a": redirect("/private/x"), "/b": redirect("https://intranet.example/"),
+                "/c": redirect("https://nowhere.example/")}[request.url.path]
+
+    async def resolver(host: str, port: int) -> list[str]:
+        if host == "nowhere.example":
+            raise OSError("Name or service not known")
+        return {"intranet.example": ["10.0.0.1"]}.get(host, ["93.184.216.34"])
+
+    async def main() -> list[HttpResult]:
+        async with HttpClient(settings(respect_robots=True), connector=MockConnector(handler), resolver=resolver) as http:
+            return [await http.get(f"https://news.example/{p}", check_robots=True) for p in "abc"]
+
+    by_robots, by_address, by_dns = asyncio.run(main())
+    assert failure(by_robots)[0] == Status.REFUSED and by_robots.final_url == "https://news.example/private/x"
+    assert failure(by_address) == (Status.REFUSED, "ssrf guard: host intranet.example: 10.0.0.1 is a private address",
+                                   None)
+    assert failure(by_dns)[0] == Status.HTTP_ERROR and failure(by_dns)[1].startswith("dns: cannot resolve nowhere")
+    for result, start in ((by_robots, "a"), (by_address, "b"), (by_dns, "c")):
+        assert (result.url, result.redirects) == (f"https://news.example/{start}", [f"https://news.example/{start}"])
+    assert (by_address.final_url, by_dns.final_url) == ("https://intranet.example/", "https://nowhere.example/")

@@ -47,7 +47,8 @@ def article(url: str, *claims: str):
 class Cluster:
     """What the stand-in answers. Each callback gets the parsed request and returns (status, body)."""
 
-    stored_claims: dict[str, list[str]] = field(default_factory=dict)  # article id -> claim_ids in its document
+    # article id -> claim_ids in its stored document ("no claim_ids": stored by a version without the field)
+    stored_claims: dict[str, Any] = field(default_factory=dict)
     scan_hits: list[dict[str, Any]] = field(default_factory=list)  # claims a query by article id finds
     item_status: Callable[[str, str, dict[str, Any]], int] = lambda op, index, meta: 201
     item_error: dict[str, Any] = field(default_factory=lambda: {"type": "mapper_parsing_exception",
@@ -55,6 +56,8 @@ class Cluster:
     mget_status: int = 200
     search_status: int = 200
     drop_bulk_after: int | None = None  # close the connection instead of answering bulk number n+1
+    bulk_status: int = 200  # answer every bulk request as a whole with this status (an error: no items)
+    rename_index: Callable[[str, str], str] = lambda index, doc_id: index  # the _index an item comes back with
     requests: list[tuple[str, str, dict[str, list[str]], Any]] = field(default_factory=list)
     bulks: list[list[tuple[str, str, str]]] = field(default_factory=list)  # (op, index, id) per bulk request
 
@@ -91,9 +94,15 @@ def _handler(cluster: Cluster) -> type[BaseHTTPRequestHandler]:
             if parts.path.endswith("/_mget"):
                 if cluster.mget_status != 200:
                     return self._error(cluster.mget_status, "index_not_found_exception")
-                docs = [{"_id": i, "found": i in cluster.stored_claims,
-                         **({"_source": {"claim_ids": cluster.stored_claims[i]}} if i in cluster.stored_claims else {})}
-                        for i in body["ids"]]
+                docs = []
+                for i in body["ids"]:
+                    stored = cluster.stored_claims.get(i, "absent")
+                    doc: dict[str, Any] = {"_id": i, "found": stored != "absent"}
+                    if isinstance(stored, list):
+                        doc["_source"] = {"claim_ids": stored}
+                    elif stored == "no claim_ids":
+                        doc["_source"] = {}
+                    docs.append(doc)
                 return self._reply(200, {"docs": docs})
             if parts.path.endswith("/_search"):  # the scan's first page
                 if cluster.search_status != 200:
@@ -108,6 +117,9 @@ def _handler(cluster: Cluster) -> type[BaseHTTPRequestHandler]:
             return self._reply(400, {"error": f"unexpected {self.command} {self.path} {raw[:200]}"})
 
         def _bulk(self, lines: list[dict[str, Any]]) -> None:
+            if cluster.bulk_status != 200:
+                cluster.bulks.append([])
+                return self._error(cluster.bulk_status, "illegal_argument_exception")
             if cluster.drop_bulk_after is not None and len(cluster.bulks) >= cluster.drop_bulk_after:
                 self.close_connection = True
                 self.connection.shutdown(2)
@@ -119,7 +131,8 @@ def _handler(cluster: Cluster) -> type[BaseHTTPRequestHandler]:
                 op, meta = next(iter(line.items()))
                 seen.append((op, meta["_index"], meta["_id"]))
                 status = cluster.item_status(op, meta["_index"], meta)
-                item = {"_index": f"{meta['_index']}-v1", "_id": meta["_id"], "status": status}
+                item = {"_index": cluster.rename_index(f"{meta['_index']}-v1", meta["_id"]), "_id": meta["_id"],
+                        "status": status}
                 if status >= 300:
                     item["error"] = cluster.item_error if status != 404 else {"type": "not_found", "reason": "gone"}
                 items.append({op: item})
@@ -175,6 +188,13 @@ def test_claims_go_first_and_the_last_version_of_an_article_wins(cluster):
     assert report.summary() == "2 article(s) indexed, 0 failed, 1 claim(s) indexed, 0 stale claim(s) removed"
     mget = next(r for r in cluster.requests if r[1].endswith("/_mget"))
     assert mget[1] == "/nw-articles/_mget" and mget[3]["ids"] == [first.article.article_id, other.article.article_id]
+    assert mget[2].get("_source_includes") == ["claim_ids"]  # the stored claim ids, not whole articles
+    assert [(i.transient, i.retryable, i.errors) for i in report.items] == [(False, False, [])] * 2
+    sources = [line for line in next(r for r in cluster.requests if r[1].endswith("/_bulk"))[3]
+               if "indexed_at" in line]
+    stamps = {line["indexed_at"] for line in sources}
+    assert len(sources) == 3 and len(stamps) == 1  # one timestamp for the whole write ...
+    assert stamps.pop().endswith(("+00:00", "Z"))  # ... in UTC
 
 
 def test_no_refresh_parameter_unless_asked(cluster):
@@ -187,7 +207,7 @@ def _status_for(failing: dict[str, int]) -> Callable[[str, str, dict[str, Any]],
     return lambda op, index, meta: failing.get(meta["_id"], 201)
 
 
-def test_a_rejected_claim_fails_its_article_only_and_says_why(cluster):
+def test_a_rejected_claim_fails_its_article_only_and_says_why(cluster, caplog):
     good, bad = article("https://a.example/good", "Prices may rise again"), article("https://a.example/bad",
                                                                                    "Prices may rise again")
     bad_claim = _claim_ids(bad)[0]
@@ -204,6 +224,7 @@ def test_a_rejected_claim_fails_its_article_only_and_says_why(cluster):
     assert failed.errors == [failed.outcome.reason.removeprefix("rejected by Elasticsearch (permanent): ")]
     assert (failed.claims_indexed, report.items[0].claims_indexed) == (0, 1)
     assert report.summary() == "1 article(s) indexed, 1 failed, 1 claim(s) indexed, 0 stale claim(s) removed"
+    assert f"article {bad.article.article_id} not indexed: {failed.outcome.reason}" in caplog.messages
     # only the articles that were stored get their stale claims looked up
     scan = next(r for r in cluster.requests if r[1].endswith("/_search"))
     assert scan[3]["query"]["bool"]["filter"] == [{"terms": {"article_id": [good.article.article_id]}}]
@@ -231,7 +252,7 @@ def test_a_write_block_is_transient_whatever_its_status(cluster):
     assert item.outcome.reason.startswith(f"articles/{tagged.article.article_id}: [403] cluster_block_exception: ")
 
 
-def test_stale_claims_are_deleted_once_the_new_set_is_stored(cluster):
+def test_stale_claims_are_deleted_once_the_new_set_is_stored(cluster, caplog):
     tagged = article("https://a.example/re", "Prices may rise again", "Exports rose by 40 percent last year")
     aid = tagged.article.article_id
     kept, fresh = _claim_ids(tagged)
@@ -249,8 +270,10 @@ def test_stale_claims_are_deleted_once_the_new_set_is_stored(cluster):
     assert query["filter"] == [{"terms": {"article_id": [aid]}}]
     assert [sorted(c["ids"]["values"]) for c in query["must_not"]] == [sorted([kept, fresh])]
     (item,) = report.items
-    assert (item.claims_indexed, item.claims_deleted) == (2, 2)  # old3 was already gone (404)
+    assert (item.claims_indexed, item.claims_deleted) == (2, 2)  # old3 was already gone (404): no warning
     assert report.claims_deleted == 2 and report.ok
+    assert not [m for m in caplog.messages if "could not delete" in m]
+    assert scan[2].get("size") == ["1000"] or scan[3].get("size") == 1000
 
 
 def test_an_article_without_claims_has_every_stored_claim_removed(cluster):
@@ -271,7 +294,8 @@ def test_a_failed_delete_of_a_stale_claim_is_logged_not_counted(cluster, caplog)
     cluster.item_status = lambda op, index, meta: 500 if op == "delete" else 201
     report = _writer(cluster, max_retries=0).write([tagged])
     assert report.ok and report.claims_deleted == 0
-    assert f"could not delete stale claim {aid}:x: mapper_parsing_exception" in caplog.text
+    assert caplog.messages == [f"could not delete stale claim {aid}:x: mapper_parsing_exception: failed to parse "
+                               "field [published_at]"]
 
 
 def test_missing_indices_mean_nothing_stored_yet(cluster):
@@ -298,6 +322,7 @@ def test_when_the_cluster_goes_away_mid_batch_the_acknowledged_articles_are_name
     ids = [t.article.article_id for t in batch]
     assert raised.value.indexed_ids == ids[:1]
     assert raised.value.pending_ids == ids[1:]
+    assert f"Elasticsearch at {cluster.url} is unreachable" in str(raised.value)
 
 
 def test_events_are_indexed_and_failures_reported_per_event(cluster):
@@ -388,3 +413,66 @@ def test_error_text(item, text):
     from pipeline.index.writer import _error_text
 
     assert _error_text(item) == text
+
+
+def test_the_reason_names_the_first_five_errors(cluster):
+    claims = ["Prices may rise again", "Exports rose by 40 percent last year", "There is no doubt",
+              "North Korea is arming Russia", "Jens Stoltenberg said", "Exports rose"]
+    tagged = article("https://a.example/many", *claims)
+    cluster.item_status = lambda op, index, meta: 400 if index == "nw-claims" else 201
+    (item,) = _writer(cluster).write([tagged]).items
+    assert len(item.errors) == 6
+    assert item.outcome.reason == "rejected by Elasticsearch (permanent): " + "; ".join(item.errors[:5])
+
+
+def test_an_article_stored_without_claim_ids_has_none_to_replace(cluster):
+    tagged = article("https://a.example/old-format", "Prices may rise again")
+    cluster.stored_claims = {tagged.article.article_id: "no claim_ids"}
+    assert _writer(cluster).write([tagged]).ok
+
+
+def test_items_from_an_index_we_did_not_write_to_are_ignored(cluster):
+    """An item the cluster reports under another index belongs to no article here; the items after it
+    are still counted."""
+    first, second = article("https://a.example/1", "Prices may rise again"), article("https://a.example/2",
+                                                                                     "Prices may rise again")
+    foreign = first.article.article_id
+    cluster.rename_index = lambda index, doc_id: "nw-articles_legacy" if doc_id == foreign else index
+    report = _writer(cluster).write([first, second])
+    assert [(i.article_id, i.claims_indexed) for i in report.items] == [(foreign, 1), (second.article.article_id, 1)]
+
+
+def _defaults(cluster: Cluster) -> IndexWriter:
+    """A writer with the constructor's own defaults (chunk size, retries, backoff)."""
+    settings = load_settings(env={}, es_url=cluster.url, index_prefix=PREFIX)  # type: ignore[attr-defined]
+    return IndexWriter(client_from_settings(settings).options(max_retries=0), settings)
+
+
+def test_the_default_bulk_size_and_retry_schedule(cluster, monkeypatch):
+    import elasticsearch.helpers.actions as bulk_helpers
+
+    slept: list[float] = []
+    monkeypatch.setattr(bulk_helpers.time, "sleep", slept.append)
+    batch = [article(f"https://a.example/{n}", "Prices may rise again") for n in range(251)]  # 502 actions
+    assert _defaults(cluster).write(batch).ok
+    assert [len(b) for b in cluster.bulks] == [500, 2]
+
+    cluster.bulks.clear()
+    cluster.item_status = lambda op, index, meta: 429
+    (item,) = _defaults(cluster).write([article("https://a.example/busy")]).items
+    assert item.retryable and len(cluster.bulks) == 4  # the first try and three retries
+    assert slept == [0.5, 1.0, 2.0]  # exponential backoff from half a second
+
+    slept.clear()
+    writer = _defaults(cluster)
+    writer.max_retries = 8
+    writer.write([article("https://a.example/busier")])
+    assert slept == [0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0]  # at most 30 s apart
+
+
+def test_a_bulk_refused_as_a_whole_fails_its_articles_without_raising(cluster):
+    cluster.bulk_status = 400
+    report = _writer(cluster).write([article("https://a.example/1", "Prices may rise again")])
+    (item,) = report.items
+    assert not item.ok and not item.retryable and item.errors
+    assert all("[400]" in e for e in item.errors)
