@@ -18,14 +18,19 @@ def _date(value: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("search", help="search articles or claims by text, entity, speaker and certainty")
+def add_filter_arguments(p: argparse.ArgumentParser) -> None:
+    """The search filters, shared by `newswatch search` and `newswatch watch add`."""
     p.add_argument("query", nargs="*", help="query text (Lucene syntax: AND/OR/NOT, \"phrases\", field:value)")
     p.add_argument("--entity", action="append", default=[], metavar="NAME",
                    help="only articles mentioning this entity (aliases resolve: DPRK = North Korea); repeatable")
     p.add_argument("--speaker", action="append", default=[], metavar="NAME", help="claims by this speaker; repeatable")
     p.add_argument("--certainty", choices=["low", "medium", "high"], help="claims with this certainty")
     p.add_argument("--site", action="append", default=[], metavar="S", help="site name or domain; repeatable")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("search", help="search articles or claims by text, entity, speaker and certainty")
+    add_filter_arguments(p)
     p.add_argument("--since", type=_date, metavar="DATE", help="published on or after (YYYY-MM-DD)")
     p.add_argument("--until", type=_date, metavar="DATE", help="published on or before (YYYY-MM-DD)")
     p.add_argument("--claims", action="store_true", help="search claims instead of articles")

@@ -11,6 +11,8 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
+from pipeline.cli.search import add_filter_arguments
+
 if TYPE_CHECKING:
     from pipeline.config import Settings
 
@@ -38,12 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add = wsub.add_parser("add", help="add a watch (its search is checked against the cluster first)",
                           epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     add.add_argument("name", help="watch name: lowercase letters, digits, '-', '_', '.' (e.g. stoltenberg-nk)")
-    add.add_argument("query", nargs="*", help="query text, as for `newswatch search`")
-    add.add_argument("--entity", action="append", default=[], metavar="NAME",
-                     help="mentioning this entity (aliases resolve: DPRK = North Korea); repeatable")
-    add.add_argument("--speaker", action="append", default=[], metavar="NAME", help="claims by this speaker")
-    add.add_argument("--certainty", choices=["low", "medium", "high"], help="claims with this certainty")
-    add.add_argument("--site", action="append", default=[], metavar="S", help="site name or domain; repeatable")
+    add_filter_arguments(add)
     add.add_argument("--claims", action="store_true", help="match claims (default: articles)")
     target = add.add_mutually_exclusive_group(required=True)
     target.add_argument("--webhook", metavar="NAME", help="post to the webhook configured under NAME")
