@@ -76,11 +76,32 @@ class Article(BaseModel):
     content_hash: str | None = None
 
 
+class Story(BaseModel):
+    """The story an article belongs to: every near-duplicate copy of one article (pipeline.stories).
+
+    `id` is the same for every copy and never changes once given (stories that turn out to be one
+    keep the id of the one whose first copy came first)."""
+
+    id: str
+    size: int = 1
+    first_seen_at: datetime | None = None
+    first_url: str | None = None
+    outlets: list[str] = Field(default_factory=list)
+    outlet_count: int = 1
+
+    @classmethod
+    def single(cls, article: Article) -> Story:
+        outlet = article.domain or article.site
+        return cls(id=article.article_id, size=1, first_seen_at=article.fetched_at, first_url=article.url,
+                   outlets=[outlet] if outlet else [], outlet_count=1)
+
+
 class TaggedArticle(BaseModel):
     """An article plus its claims and entities; what gets indexed."""
 
     article: Article
     tags: TagResult
+    story: Story | None = None  # None: a story of its own
 
 
 class Processed(BaseModel):

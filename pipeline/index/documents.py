@@ -7,13 +7,15 @@ Kibana can filter and chart claims without nested queries).
 
 from __future__ import annotations
 
+import hashlib
+import re
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from pipeline.outcomes import Outcome
-from pipeline.records import Article, Event, TaggedArticle
+from pipeline.records import Article, Event, Story, TaggedArticle
 from pipeline.tagging.schema import Claim, Entity, Tagger
 
 PERSON_TYPES = frozenset({"PERSON"})
@@ -44,7 +46,16 @@ class ArticleIndexFields(BaseModel):
     claim_count: int = 0
     entity_count: int = 0
     word_count: int = 0
+    story: Story | None = None
     indexed_at: datetime
+
+
+class ClaimStory(BaseModel):
+    """A claim's place in its article's story: `claim_key` is the same for the same statement by the
+    same speaker in every copy, so copies count once."""
+
+    id: str
+    claim_key: str
 
 
 class ClaimIndexFields(BaseModel):
@@ -54,6 +65,7 @@ class ClaimIndexFields(BaseModel):
     article_id: str
     tagger_version: str
     about_names: list[str] = Field(default_factory=list)
+    story: ClaimStory | None = None
     indexed_at: datetime
 
 
@@ -85,6 +97,7 @@ def article_document(tagged: TaggedArticle, indexed_at: datetime | None = None) 
     doc["claim_count"] = len(tags.claims)
     doc["entity_count"] = len(tags.entities)
     doc["word_count"] = len(article.text.split())
+    doc["story"] = (tagged.story or Story.single(article)).model_dump(mode="json")
     doc["indexed_at"] = now.isoformat()
     return doc
 
@@ -94,6 +107,7 @@ def claim_documents(tagged: TaggedArticle, indexed_at: datetime | None = None) -
     article, tags = tagged.article, tagged.tags
     now = (indexed_at or datetime.now(UTC)).isoformat()
     names = {e.id: e.name for e in tags.entities}
+    story_id = (tagged.story or Story.single(article)).id
     shared = article.model_dump(mode="json", include=set(ARTICLE_FIELDS_IN_CLAIMS))
     out: list[tuple[str, dict[str, Any]]] = []
     for claim in tags.claims:
@@ -101,9 +115,25 @@ def claim_documents(tagged: TaggedArticle, indexed_at: datetime | None = None) -
         doc = claim.model_dump(mode="json")
         doc.update(shared)
         doc.update(claim_id=doc_id, article_id=article.article_id, tagger_version=tags.tagger.version,
-                   about_names=[names[i] for i in claim.about if i in names], indexed_at=now)
+                   about_names=[names[i] for i in claim.about if i in names],
+                   story={"id": story_id, "claim_key": claim_key(story_id, claim)}, indexed_at=now)
         out.append((doc_id, doc))
     return out
+
+
+_NOT_WORDS = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def claim_key(story_id: str, claim: Claim) -> str:
+    """The same statement by the same speaker within one story gives the same key."""
+    speaker = claim.speaker
+    return claim_key_of(story_id, (speaker.entity_id or speaker.name) if speaker else "", claim.text)
+
+
+def claim_key_of(story_id: str, speaker: str, text: str) -> str:
+    words = _NOT_WORDS.sub(" ", text.casefold()).strip()
+    digest = hashlib.blake2b(f"{speaker.casefold()}\x1f{words}".encode(), digest_size=10).hexdigest()
+    return f"{story_id}:{digest}"
 
 
 def event_document(event: Event) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from pipeline.alerts.mapping import deliveries_properties, watches_properties
 from pipeline.index.derive import KEYWORD, model_properties, text_field
 from pipeline.index.documents import ARTICLE_FIELDS_IN_CLAIMS, ArticleIndexFields, ClaimIndexFields
 from pipeline.records import Article, Event
+from pipeline.stories.mapping import fingerprints_properties
 from pipeline.tagging.schema import Claim
 
 log = logging.getLogger(__name__)
@@ -115,6 +116,7 @@ PROPERTIES = {
     "feeds": feeds_properties,
     "events": events_properties,
     "watches": watches_properties, "deliveries": deliveries_properties,  # pipeline/alerts
+    "fingerprints": fingerprints_properties,  # pipeline/stories
 }
 
 _DYNAMIC_TEMPLATES = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-KINDS = ("articles", "claims", "feeds", "events", "watches", "deliveries")
+KINDS = ("articles", "claims", "feeds", "events", "watches", "deliveries", "fingerprints")
 ROLLOVER_KINDS = frozenset({"events"})
 
 
@@ -61,6 +61,10 @@ class IndexNames:
     @property
     def events(self) -> str:
         return self.alias("events")
+
+    @property
+    def fingerprints(self) -> str:
+        return self.alias("fingerprints")
 
 
 def _check(kind: str) -> None:

@@ -1,0 +1,1 @@
+"""Stories: near-duplicate copies of one article (syndicated, trimmed, re-templated) grouped at ingest."""

@@ -1,0 +1,137 @@
+"""Story clustering at ingest: `Stories.assign` gives each article of a batch its story before the batch
+is indexed, and `Stories.sync` brings the other copies of the stories it touched up to date afterwards.
+
+State lives in the fingerprints index, so tasks in other processes and later runs see the same stories:
+a new article's fingerprint is stored first (a story of its own), then compared with every stored copy
+its band keys find, so two tasks clustering copies at the same time each see the other's and settle on
+the same story (`cluster.plan`). An article already fingerprinted keeps its story: re-runs and
+re-tagging change no `story.id`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from elasticsearch import Elasticsearch
+
+from pipeline.config import Settings
+from pipeline.index.documents import claim_key_of
+from pipeline.index.names import IndexNames
+from pipeline.index.transport import translated
+from pipeline.records import Article, Story
+from pipeline.stories.cluster import Member, founding, plan, summarize
+from pipeline.stories.fingerprint import Fingerprint, fingerprint
+from pipeline.stories.store import FingerprintStore, bulk_update
+
+
+@dataclass
+class Assignment:
+    stories: dict[str, Story] = field(default_factory=dict)  # story id -> its fields now
+    story_of: dict[str, str] = field(default_factory=dict)  # article id (this batch) -> story id
+    moved: set[str] = field(default_factory=set)  # stored articles (not in this batch) now in another story
+    members: dict[str, list[Member]] = field(default_factory=dict)  # story id -> its stored copies
+
+    def story_for(self, article_id: str) -> Story | None:
+        story_id = self.story_of.get(article_id)
+        return self.stories.get(story_id) if story_id else None
+
+
+def fingerprint_article(article: Article, min_words: int) -> Fingerprint:
+    seen = article.fetched_at or datetime.now(UTC)
+    if seen.tzinfo is None:
+        seen = seen.replace(tzinfo=UTC)
+    return fingerprint(article.article_id, article.text, seen_at=seen, url=article.url,
+                       outlet=article.domain or article.site or "", min_words=min_words)
+
+
+class Stories:
+    def __init__(self, es: Elasticsearch, settings: Settings) -> None:
+        self.es = es
+        self.names = IndexNames(settings.index_prefix)
+        self.store = FingerprintStore(es, self.names)
+        self.window = timedelta(days=settings.story_window_days)
+        self.min_words = settings.story_min_words
+
+    def assign(self, articles: Sequence[Article]) -> Assignment:
+        """The story of every article in the batch (raises ClusterUnavailable when ES is away)."""
+        prints = {a.article_id: fingerprint_article(a, self.min_words) for a in articles}
+        if not prints:
+            return Assignment()
+        with translated(self.es):
+            return self._assign(prints)
+
+    def _assign(self, prints: dict[str, Fingerprint]) -> Assignment:
+        known = self.store.get(list(prints))
+        new = [fp for aid, fp in prints.items() if aid not in known]
+        story_of = {aid: m.story_id for aid, m in known.items()}
+        moved: set[str] = set()
+        if new:
+            self.store.put(founding(fp) for fp in new)
+            self.store.refresh()
+            comparable = [fp for fp in new if fp.comparable]
+            found = self.store.candidates(comparable, self.window) if comparable else []
+            outcome = plan(new, found, self.window)
+            self.store.put(Member(prints[aid], sid, started) for aid, (sid, started) in outcome.story_of.items()
+                           if sid != aid)
+            by_target: dict[tuple[str, datetime], list[str]] = defaultdict(list)
+            for old, target in outcome.merged.items():
+                by_target[target].append(old)
+            for target, olds in by_target.items():
+                moved.update(self.store.relabel(olds, target))
+            if outcome.merged or any(sid != aid for aid, (sid, _) in outcome.story_of.items()):
+                self.store.refresh()
+            story_of.update({aid: sid for aid, (sid, _) in outcome.story_of.items()})
+        members = self.store.members(set(story_of.values()))
+        stories = {sid: summarize(sid, ms) for sid, ms in members.items() if ms}
+        for aid, sid in story_of.items():  # not visible yet (no refresh needed for its own fields)
+            stories.setdefault(sid, summarize(sid, [Member(prints[aid], sid, prints[aid].seen_at)]))
+        return Assignment(stories=stories, story_of=story_of, moved=moved - set(prints), members=members)
+
+    def forget(self, article_ids: Sequence[str]) -> None:
+        if article_ids:
+            with translated(self.es):
+                self.store.forget(article_ids)
+
+    def sync(self, assignment: Assignment, *, written: Iterable[str] = ()) -> int:
+        """Update the story fields of every other copy of the stories touched, and the claims of the
+        articles that moved to another story. Returns the number of articles updated."""
+        skip = set(written)
+        with translated(self.es):
+            members = assignment.members
+            actions: list[dict[str, Any]] = []
+            for story_id, ms in members.items():
+                if story_id not in assignment.stories:
+                    continue
+                story = assignment.stories[story_id].model_dump(mode="json")
+                actions += [{"_op_type": "update", "_index": self.names.articles, "_id": m.article_id,
+                             "doc": {"story": story}} for m in ms if m.article_id not in skip]
+            story_of = {m.article_id: sid for sid, ms in members.items() for m in ms}
+            actions += self._claim_updates(assignment.moved, story_of)
+            bulk_update(self.es, actions, what="story")
+        return sum(1 for a in actions if a["_index"] == self.names.articles)
+
+    def _claim_updates(self, article_ids: set[str], story_of: dict[str, str]) -> list[dict[str, Any]]:
+        """Claims found by id (real-time gets: a copy written a moment ago may not be searchable yet)."""
+        if not article_ids:
+            return []
+        stored = self.es.mget(index=self.names.articles, ids=sorted(article_ids), _source=["claim_ids"])
+        claim_ids = [c for d in stored["docs"] if d.get("found") for c in d["_source"].get("claim_ids") or []]
+        out: list[dict[str, Any]] = []
+        for start in range(0, len(claim_ids), 1000):
+            docs = self.es.mget(index=self.names.claims, ids=claim_ids[start:start + 1000],
+                                _source=["article_id", "text", "speaker"])["docs"]
+            for doc in docs:
+                src = doc.get("_source") or {}
+                story_id = story_of.get(src.get("article_id", ""))
+                if not doc.get("found") or not story_id:
+                    continue
+                speaker = src.get("speaker") or {}
+                key = claim_key_of(story_id, speaker.get("entity_id") or speaker.get("name") or "",
+                                   src.get("text", ""))
+                out.append({"_op_type": "update", "_index": self.names.claims, "_id": doc["_id"],
+                            "doc": {"story": {"id": story_id, "claim_key": key}}})
+        return out

@@ -1,0 +1,110 @@
+"""Which story each new article joins (pure: no Elasticsearch here).
+
+A story is a connected group of copies: a new article links every stored article it is a copy of
+(`are_copies`, within the window), and stories it links become one. The story that survives a merge is
+the one started first (then the smaller id), a rule every process applies the same way to the same
+stored data, so concurrent tasks agree and the grouping does not depend on the order of arrival.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from pipeline.records import Story
+from pipeline.stories.fingerprint import Fingerprint, are_copies
+
+
+@dataclass(frozen=True)
+class Member:
+    """A stored fingerprint and the story it belongs to."""
+
+    print: Fingerprint
+    story_id: str
+    story_started_at: datetime
+
+    @property
+    def article_id(self) -> str:
+        return self.print.article_id
+
+    @property
+    def story_key(self) -> tuple[datetime, str]:
+        return (self.story_started_at, self.story_id)
+
+
+def founding(fp: Fingerprint) -> Member:
+    """A new article's provisional story: its own, started when it was seen."""
+    return Member(fp, fp.article_id, fp.seen_at)
+
+
+@dataclass
+class Plan:
+    """The outcome of clustering new articles against what is stored."""
+
+    story_of: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # new article -> story
+    merged: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # old story -> surviving story
+
+    def final(self, story_id: str, started: datetime) -> tuple[str, datetime]:
+        return self.merged.get(story_id, (story_id, started))
+
+
+class _Union:
+    def __init__(self) -> None:
+        self.parent: dict[tuple[datetime, str], tuple[datetime, str]] = {}
+
+    def find(self, key: tuple[datetime, str]) -> tuple[datetime, str]:
+        self.parent.setdefault(key, key)
+        while self.parent[key] != key:
+            self.parent[key] = self.parent[self.parent[key]]
+            key = self.parent[key]
+        return key
+
+    def union(self, a: tuple[datetime, str], b: tuple[datetime, str]) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:  # the earlier-started story is the root, so it survives
+            lo, hi = sorted((ra, rb))
+            self.parent[hi] = lo
+
+
+def plan(new: Sequence[Fingerprint], stored: Iterable[Member], window: timedelta) -> Plan:
+    """Link each new fingerprint to the stored ones it is a copy of and merge the stories linked.
+
+    `stored` holds the candidates found for the new fingerprints (it may include the new ones
+    themselves, stored provisionally, which is how concurrent tasks see each other)."""
+    new_ids = {fp.article_id for fp in new}
+    members = {m.article_id: m for m in stored}
+    for fp in new:
+        members.setdefault(fp.article_id, founding(fp))
+    union = _Union()
+    for m in members.values():
+        union.find(m.story_key)
+    for fp in new:
+        me = members[fp.article_id]
+        if not fp.comparable:
+            continue
+        for other in members.values():
+            if other.article_id == fp.article_id or not other.print.comparable:
+                continue
+            if abs(other.print.seen_at - fp.seen_at) > window:
+                continue
+            if are_copies(fp, other.print):
+                union.union(me.story_key, other.story_key)
+    out = Plan()
+    for m in members.values():
+        started, story_id = union.find(m.story_key)
+        if story_id != m.story_id:
+            out.merged[m.story_id] = (story_id, started)
+        if m.article_id in new_ids:
+            out.story_of[m.article_id] = (story_id, started)
+    return out
+
+
+def summarize(story_id: str, members: Sequence[Member], max_outlets: int = 100) -> Story:
+    """The story fields every copy carries, from all its members."""
+    ordered = sorted(members, key=lambda m: (m.print.seen_at, m.article_id))
+    first = ordered[0].print if ordered else None
+    outlets = list(dict.fromkeys(m.print.outlet for m in ordered if m.print.outlet))
+    return Story(id=story_id, size=max(1, len(ordered)), first_seen_at=first.seen_at if first else None,
+                 first_url=first.url if first else None, outlets=outlets[:max_outlets],
+                 outlet_count=max(1, len(outlets)))

@@ -1,0 +1,124 @@
+"""The fingerprints index: one plain document per article (no scripts: the embedded node has none).
+
+The inverted index on `bands` is the LSH hash table: a lookup is one `bool/should` of band-key terms,
+so its cost follows the number of matching copies, not the number of stored articles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from elasticsearch import Elasticsearch, helpers
+
+from pipeline.index.errors import ClusterUnavailable
+from pipeline.index.names import IndexNames
+from pipeline.index.transport import OVERLOADED
+from pipeline.stories.cluster import Member
+from pipeline.stories.fingerprint import Fingerprint, decode_signature
+
+CANDIDATES_PER_ARTICLE = 100
+MEMBERS_PER_STORY = 10_000
+_MEMBER_FIELDS = ["article_id", "story_id", "story_started_at", "seen_at", "url", "outlet", "words", "shingles"]
+
+
+def member_document(m: Member) -> dict[str, Any]:
+    fp = m.print
+    return {"article_id": fp.article_id, "story_id": m.story_id, "story_started_at": m.story_started_at.isoformat(),
+            "seen_at": fp.seen_at.isoformat(), "url": fp.url, "outlet": fp.outlet, "words": fp.words,
+            "shingles": fp.shingles, "bands": list(fp.bands), "signature": fp.encoded_signature()}
+
+
+def member_from_source(src: dict[str, Any]) -> Member:
+    signature = decode_signature(src.get("signature") or "")
+    fp = Fingerprint(article_id=src["article_id"], seen_at=datetime.fromisoformat(src["seen_at"]),
+                     url=src.get("url") or "", outlet=src.get("outlet") or "", words=int(src.get("words") or 0),
+                     shingles=int(src.get("shingles") or 0), signature=signature, bands=tuple(src.get("bands") or ()))
+    return Member(fp, src["story_id"], datetime.fromisoformat(src["story_started_at"]))
+
+
+class FingerprintStore:
+    def __init__(self, es: Elasticsearch, names: IndexNames) -> None:
+        self.es = es
+        self.index = names.fingerprints
+
+    def get(self, article_ids: Sequence[str]) -> dict[str, Member]:
+        if not article_ids:
+            return {}
+        resp = self.es.mget(index=self.index, ids=list(article_ids))
+        return {d["_id"]: member_from_source(d["_source"]) for d in resp["docs"] if d.get("found")}
+
+    def put(self, members: Iterable[Member]) -> None:
+        actions = [{"_op_type": "index", "_index": self.index, "_id": m.article_id, "_source": member_document(m)}
+                   for m in members]
+        if actions:
+            self._bulk(actions)
+
+    def refresh(self) -> None:
+        self.es.indices.refresh(index=self.index)
+
+    def candidates(self, prints: Sequence[Fingerprint], window: timedelta) -> list[Member]:
+        """Stored fingerprints sharing a band key with any of `prints`, seen within the window."""
+        searches: list[dict[str, Any]] = []
+        for fp in prints:
+            searches.append({"index": self.index})
+            searches.append({
+                "size": CANDIDATES_PER_ARTICLE, "track_total_hits": False,
+                "query": {"bool": {
+                    "should": [{"term": {"bands": b}} for b in fp.bands], "minimum_should_match": 1,
+                    "filter": [{"range": {"seen_at": {"gte": (fp.seen_at - window).isoformat(),
+                                                      "lte": (fp.seen_at + window).isoformat()}}}],
+                }},
+            })
+        if not searches:
+            return []
+        found: dict[str, Member] = {}
+        for resp in self.es.msearch(searches=searches)["responses"]:
+            if "error" in resp:
+                raise RuntimeError(f"fingerprint lookup failed: {resp['error']}")
+            for hit in resp["hits"]["hits"]:
+                found.setdefault(hit["_id"], member_from_source(hit["_source"]))
+        return list(found.values())
+
+    def members(self, story_ids: Iterable[str]) -> dict[str, list[Member]]:
+        """Every stored member of each story (without signatures: not needed to summarise)."""
+        ids = sorted(set(story_ids))
+        out: dict[str, list[Member]] = {s: [] for s in ids}
+        if not ids:
+            return out
+        for hit in helpers.scan(self.es, index=self.index, _source=_MEMBER_FIELDS, size=1000,
+                                query={"query": {"terms": {"story_id": ids}}}):
+            m = member_from_source(hit["_source"])
+            out.setdefault(m.story_id, []).append(m)
+        return out
+
+    def relabel(self, story_ids: Iterable[str], to: tuple[str, datetime]) -> list[str]:
+        """Move every member of `story_ids` to the story `to`; returns the article ids moved."""
+        moved = [m for ms in self.members(story_ids).values() for m in ms]
+        story_id, started = to
+        self._bulk([{"_op_type": "update", "_index": self.index, "_id": m.article_id,
+                     "doc": {"story_id": story_id, "story_started_at": started.isoformat()}} for m in moved])
+        return [m.article_id for m in moved]
+
+    def forget(self, article_ids: Sequence[str]) -> None:
+        """Drop the fingerprints of articles the cluster would not take (they are in no story)."""
+        self._bulk([{"_op_type": "delete", "_index": self.index, "_id": a} for a in article_ids])
+
+    def _bulk(self, actions: list[dict[str, Any]]) -> None:
+        bulk_update(self.es, actions, what="fingerprint")
+
+
+def bulk_update(es: Elasticsearch, actions: list[dict[str, Any]], *, what: str) -> None:
+    """Write `actions`; documents already gone (404) are fine, a busy cluster is ClusterUnavailable."""
+    if not actions:
+        return
+    _, errors = helpers.bulk(es, actions, raise_on_error=False, max_retries=3, initial_backoff=0.5,
+                             retry_on_status=(429, 502, 503, 504))
+    failed = [item for e in errors for item in e.values() if int(item.get("status", 0)) != 404]
+    if not failed:
+        return
+    if any(int(item.get("status", 0)) in OVERLOADED for item in failed):
+        raise ClusterUnavailable(f"Elasticsearch refused {len(failed)} {what} write(s) as overloaded; "
+                                 "nothing was dropped, the batch is retried")
+    raise RuntimeError(f"{len(failed)} {what} write(s) failed, e.g. {failed[0]}")

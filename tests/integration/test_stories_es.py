@@ -1,0 +1,139 @@
+"""Stories on a real Elasticsearch node: pages written for the test go through the real extractor and
+tagger, then through the ingest sink (clustering, writer) in different orders and batches."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import stories_pages as pages
+
+from pipeline.records import FeedEntry, FetchedPage, Processed, TaggedArticle, article_id_for
+
+pytestmark = pytest.mark.integration
+
+T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+
+
+def _fetched(url: str, html: str, at: datetime) -> FetchedPage:
+    from pipeline.outcomes import Outcome
+
+    entry = FeedEntry(feed_id="test", url=url, canonical_url=url, article_id=article_id_for(url))
+    return FetchedPage(entry=entry, final_url=url, outcome=Outcome.success(), http_status=200,
+                       content_type="text/html", body=html, fetched_at=at)
+
+
+@pytest.fixture(scope="module")
+def tagged() -> dict[str, TaggedArticle]:
+    """name -> the tagged article (extracted and tagged once for the module)."""
+    from pipeline.jobs.steps import extract_and_tag
+
+    named: dict[str, tuple[str, str]] = {}
+    for i, (url, (html, _)) in enumerate(pages.syndicated_copies().items()):
+        named[f"copy{i}"] = (url, html)
+    named["same_site"] = pages.same_site_other()
+    named["same_event"] = pages.same_event_other_reporter()
+    fetched = [_fetched(url, html, T0 + timedelta(minutes=10 * i)) for i, (url, html) in enumerate(named.values())]
+    processed = extract_and_tag(fetched, run_id="stories-test")
+    assert not processed.events, processed.events
+    by_url = {t.article.url: t for t in processed.articles}
+    return {name: by_url[url] for name, (url, _) in named.items()}
+
+
+@pytest.fixture
+def cluster(es_client):
+    """(settings, es) on a throwaway index prefix, with the indices set up."""
+    from pipeline.config import load_settings
+    from pipeline.index.setup import drop_prefix, ensure_indices
+
+    settings = load_settings(index_prefix=f"nw-stories-{uuid.uuid4().hex[:8]}")
+    ensure_indices(es_client, settings)
+    yield settings, es_client
+    drop_prefix(es_client, settings.index_prefix)
+
+
+def _ingest(settings, es, batches: list[list[TaggedArticle]]) -> None:
+    from pipeline.index.writer import IndexWriter
+    from pipeline.jobs.sink import IndexSink
+    from pipeline.stories.assign import Stories
+
+    for batch in batches:  # one sink per batch: as separate tasks would
+        sink = IndexSink(IndexWriter(es, settings), "r", Stories(es, settings))
+        sink.submit(Processed(articles=batch))
+        report = sink.close()
+        assert report.articles_indexed == len(batch) and not report.events, report
+    es.indices.refresh(index=f"{settings.index_prefix}-*")
+
+
+def _stories(settings, es) -> dict[str, dict]:
+    """article url -> its story fields as stored."""
+    resp = es.search(index=f"{settings.index_prefix}-articles", size=100, _source=["url", "story"])
+    return {h["_source"]["url"]: h["_source"]["story"] for h in resp["hits"]["hits"]}
+
+
+def _partition(stories: dict[str, dict]) -> set[frozenset[str]]:
+    groups: dict[str, set[str]] = {}
+    for url, story in stories.items():
+        groups.setdefault(story["id"], set()).add(url)
+    return {frozenset(g) for g in groups.values()}
+
+
+def test_three_outlets_join_one_story_and_others_stay_apart(cluster, tagged):
+    settings, es = cluster
+    _ingest(settings, es, [[tagged[n]] for n in ("copy0", "copy1", "copy2", "same_site", "same_event")])
+    stories = _stories(settings, es)
+    copies = {tagged[f"copy{i}"].article.url for i in range(3)}
+    assert _partition(stories) == {frozenset(copies), frozenset({tagged["same_site"].article.url}),
+                                   frozenset({tagged["same_event"].article.url})}
+    first = tagged["copy0"].article
+    for url in copies:  # every copy carries the whole story's fields, kept up to date as copies joined
+        story = stories[url]
+        assert story["id"] == first.article_id
+        assert story["size"] == 3 and story["outlet_count"] == 3
+        assert sorted(story["outlets"]) == sorted(o for _, o in pages.syndicated_copies().values())
+        assert story["first_url"] == first.url
+        assert datetime.fromisoformat(story["first_seen_at"]) == first.fetched_at
+    assert stories[tagged["same_site"].article.url]["size"] == 1
+    # claims carry their article's story, and the same statement in every copy has one key
+    claims = es.search(index=f"{settings.index_prefix}-claims", size=500, _source=["url", "story", "text"],
+                       query={"terms": {"url": sorted(copies)}})["hits"]["hits"]
+    assert claims and all(c["_source"]["story"]["id"] == first.article_id for c in claims)
+    keys_per_copy = [{c["_source"]["story"]["claim_key"] for c in claims if c["_source"]["url"] == u}
+                     for u in sorted(copies)]
+    assert set.intersection(*keys_per_copy), "no statement shared by the three copies got one key"
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(range(5)))[::17])
+def test_order_of_arrival_does_not_change_the_grouping(cluster, tagged, order):
+    settings, es = cluster
+    names = ["copy0", "copy1", "copy2", "same_site", "same_event"]
+    _ingest(settings, es, [[tagged[names[i]]] for i in order])
+    expected = {frozenset(tagged[f"copy{i}"].article.url for i in range(3)),
+                frozenset({tagged["same_site"].article.url}), frozenset({tagged["same_event"].article.url})}
+    assert _partition(_stories(settings, es)) == expected
+
+
+def test_copies_in_one_batch_and_rerun_keep_their_story_ids(cluster, tagged):
+    settings, es = cluster
+    everything = [tagged[n] for n in ("copy2", "same_event", "copy0", "same_site", "copy1")]
+    _ingest(settings, es, [everything])
+    before = _stories(settings, es)
+    assert len(_partition(before)) == 3
+    _ingest(settings, es, [everything[::-1]])  # a re-run (and a re-tag) of the same articles
+    _ingest(settings, es, [[t] for t in everything])
+    assert {u: s["id"] for u, s in _stories(settings, es).items()} == {u: s["id"] for u, s in before.items()}
+
+
+def test_two_stories_bridged_by_a_later_copy_become_one(cluster, tagged):
+    """copy1 (last paragraph dropped) and copy2 (edited) both match copy0; seen without it first they
+    may start apart, and copy0 arriving later merges them, claims included."""
+    settings, es = cluster
+    _ingest(settings, es, [[tagged["copy1"]], [tagged["copy2"]], [tagged["copy0"]]])
+    stories = _stories(settings, es)
+    assert len({stories[tagged[f"copy{i}"].article.url]["id"] for i in range(3)}) == 1
+    story_id = stories[tagged["copy0"].article.url]["id"]
+    claims = es.search(index=f"{settings.index_prefix}-claims", size=500, _source=["story"],
+                       query={"terms": {"article_id": [tagged[f"copy{i}"].article.article_id for i in range(3)]}})
+    assert {c["_source"]["story"]["id"] for c in claims["hits"]["hits"]} == {story_id}
