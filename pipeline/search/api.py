@@ -12,8 +12,12 @@ from pipeline.config import Settings
 from pipeline.index.features import detect_features
 from pipeline.index.names import IndexNames
 from pipeline.index.transport import unavailable
+from pipeline.records import Story
 from pipeline.search.concepts import concepts, has_syntax
 from pipeline.search.query import (
+    COPIES,
+    GROUPS_AGG,
+    UNGROUPED_AGG,
     SearchError,
     SearchQuery,
     article_request,
@@ -44,6 +48,7 @@ class ClaimHit(BaseModel):
     site: str | None = None
     published_at: datetime | None = None
     score: float | None = None
+    story: Story | None = None  # the claim's story: `size` copies of this statement, in `outlets`
 
 
 class ArticleHit(BaseModel):
@@ -58,6 +63,7 @@ class ArticleHit(BaseModel):
     places: list[str] = Field(default_factory=list)
     highlights: dict[str, list[str]] = Field(default_factory=dict)
     claims: list[ClaimHit] = Field(default_factory=list)
+    story: Story | None = None
 
 
 class SearchResponse(BaseModel):
@@ -68,6 +74,9 @@ class SearchResponse(BaseModel):
     claims: list[ClaimHit] = Field(default_factory=list)
     facets: dict[str, list[Bucket]] = Field(default_factory=dict)
     resolved: dict[str, list[str]] = Field(default_factory=dict)
+    # one hit per story (per statement of a story, for claims): how many matched; None with all_copies
+    stories: int | None = None
+    notice: str = ""
 
 
 def _bad_request_message(exc: ApiError) -> str:
@@ -115,11 +124,27 @@ def _claim_from_source(src: dict[str, Any], *, highlight: str | None = None, sco
 
 
 def _facets(aggs: dict[str, Any]) -> dict[str, list[Bucket]]:
+    """Buckets count stories (statements) when the search groups copies, documents otherwise."""
     out: dict[str, list[Bucket]] = {}
     for name, agg in aggs.items():
-        out[name] = [Bucket(key=str(b.get("key_as_string", b["key"])), count=int(b["doc_count"]))
-                     for b in agg.get("buckets", [])]
+        if "buckets" not in agg:
+            continue
+        out[name] = [Bucket(key=str(b.get("key_as_string", b["key"])),
+                            count=int(b[GROUPS_AGG]["value"] if GROUPS_AGG in b else b["doc_count"]))
+                     for b in agg["buckets"]]
     return out
+
+
+def _claim_story(hit: dict[str, Any]) -> Story | None:
+    story = hit.get("_source", {}).get("story") or {}
+    if not story.get("id"):
+        return None
+    copies = hit.get("inner_hits", {}).get(COPIES, {}).get("hits", {})
+    shown = [c.get("_source", {}) for c in copies.get("hits", [])]
+    outlets = list(dict.fromkeys(o for c in shown if (o := c.get("domain") or c.get("site"))))
+    size = int(copies.get("total", {}).get("value", 1)) if copies else 1
+    return Story(id=story["id"], size=max(1, size), first_url=shown[0].get("url") if shown else None,
+                 outlets=outlets, outlet_count=max(1, len(outlets)))
 
 
 def search(es: Elasticsearch, query: SearchQuery, settings: Settings) -> SearchResponse:
@@ -132,6 +157,8 @@ def search(es: Elasticsearch, query: SearchQuery, settings: Settings) -> SearchR
         else:
             index, body = names.articles, article_request(query, english)
         resp = es.search(index=index, **body).body
+        if resp.get("aggregations", {}).get(UNGROUPED_AGG, {}).get("doc_count"):
+            return _without_grouping(es, query, settings, int(resp["aggregations"][UNGROUPED_AGG]["doc_count"]))
     except SearchError:
         raise
     except ApiError as exc:
@@ -147,19 +174,24 @@ def search(es: Elasticsearch, query: SearchQuery, settings: Settings) -> SearchR
         if (err := unavailable(exc, es)) is not None:
             raise err from exc
         raise
+    aggs = resp.get("aggregations", {})
     out = SearchResponse(mode=query.mode, total=int(resp["hits"]["total"]["value"]), took_ms=int(resp.get("took", 0)),
-                         facets=_facets(resp.get("aggregations", {})), resolved=_resolved(query))
+                         facets=_facets(aggs), resolved=_resolved(query),
+                         stories=int(aggs[GROUPS_AGG]["value"]) if GROUPS_AGG in aggs else None)
     for hit in resp["hits"]["hits"]:
         src = hit.get("_source", {})
         highlights = _merge_highlights(hit.get("highlight", {}))
         if query.claims:
             hl = (highlights.get("text") or [None])[0]
-            out.claims.append(_claim_from_source(src, highlight=hl, score=hit.get("_score")))
+            claim = _claim_from_source(src, highlight=hl, score=hit.get("_score"))
+            claim.story = _claim_story(hit)
+            out.claims.append(claim)
             continue
         article = ArticleHit(
             article_id=hit["_id"], score=hit.get("_score"), title=src.get("title"), url=src.get("url"),
             site=src.get("site"), published_at=src.get("published_at"), persons=src.get("persons", []),
-            organizations=src.get("organizations", []), places=src.get("places", []), highlights=highlights)
+            organizations=src.get("organizations", []), places=src.get("places", []), highlights=highlights,
+            story=Story.model_validate(src["story"]) if src.get("story") else None)
         for inner in hit.get("inner_hits", {}).get("claims", {}).get("hits", {}).get("hits", []):
             ihl = _merge_highlights(inner.get("highlight", {})).get("claims.text")
             claim = _claim_from_source(inner.get("_source", {}), highlight=ihl[0] if ihl else None,
@@ -169,6 +201,14 @@ def search(es: Elasticsearch, query: SearchQuery, settings: Settings) -> SearchR
         out.articles.append(article)
     if query.text and not query.claims and not (query.speakers or query.certainty) and out.articles:
         _attach_matching_claims(es, names.claims, query, out.articles, english=english)
+    return out
+
+
+def _without_grouping(es: Elasticsearch, query: SearchQuery, settings: Settings, ungrouped: int) -> SearchResponse:
+    """Documents from before stories cannot be collapsed (they would fall into one group): list every copy."""
+    out = search(es, query.model_copy(update={"all_copies": True}), settings)
+    out.notice = (f"{ungrouped} matching document(s) have no story yet, so copies are listed one by one; "
+                  "run the news_reprocess DAG with action=stories (or `newswatch index stories`) to group them")
     return out
 
 

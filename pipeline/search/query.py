@@ -38,6 +38,8 @@ class SearchQuery(BaseModel):
     since: datetime | None = None
     until: datetime | None = None
     claims: bool = False
+    # one hit per story (articles) or per statement of a story (claims); True lists every copy
+    all_copies: bool = False
     size: int = Field(default=10, ge=0, le=500)
     offset: int = Field(default=0, ge=0, le=10_000)
     facets: bool = True
@@ -262,7 +264,7 @@ def article_request(q: SearchQuery, english: bool) -> dict[str, Any]:
             "sites": {"terms": {"field": "site", "size": n}},
             "published": _date_facet(q),
         }
-    return body
+    return _one_per_group(body, q, STORY_FIELD)
 
 
 def matching_claims_request(q: SearchQuery, article_ids: list[str], per_article: int = 3,
@@ -317,4 +319,34 @@ def claim_request(q: SearchQuery, english: bool) -> dict[str, Any]:
             "sites": {"terms": {"field": "site", "size": n}},
             "published": _date_facet(q),
         }
+    return _one_per_group(body, q, CLAIM_KEY_FIELD, copies=True)
+
+
+# Copies of one story share `story.id`; the same statement by the same speaker in those copies shares
+# `story.claim_key` (pipeline.index.documents). Hits are collapsed on them and facets count them once.
+STORY_FIELD = "story.id"
+CLAIM_KEY_FIELD = "story.claim_key"
+GROUPS_AGG = "groups"  # how many stories (statements) matched
+UNGROUPED_AGG = "ungrouped"  # documents indexed before stories existed (no story.id): not collapsible
+COPIES = "copies"
+COPIES_SHOWN = 10
+
+
+def _one_per_group(body: dict[str, Any], q: SearchQuery, field: str, copies: bool = False) -> dict[str, Any]:
+    """Collapse the hits on `field` and count each group once in the facets, unless every copy is asked for."""
+    if q.all_copies:
+        return body
+    collapse: dict[str, Any] = {"field": field}
+    if copies:
+        collapse["inner_hits"] = {"name": COPIES, "size": COPIES_SHOWN, "_source": ["url", "site", "domain"],
+                                  "sort": [{"published_at": {"order": "asc", "missing": "_last"}}]}
+    body["collapse"] = collapse
+    aggs = body.setdefault("aggs", {})
+    for agg in aggs.values():
+        kind = next(iter(agg))
+        agg["aggs"] = {GROUPS_AGG: {"cardinality": {"field": field}}}
+        if kind == "terms":
+            agg[kind]["order"] = {GROUPS_AGG: "desc"}
+    aggs[GROUPS_AGG] = {"cardinality": {"field": field}}
+    aggs[UNGROUPED_AGG] = {"missing": {"field": STORY_FIELD}}
     return body

@@ -137,3 +137,46 @@ def test_two_stories_bridged_by_a_later_copy_become_one(cluster, tagged):
     claims = es.search(index=f"{settings.index_prefix}-claims", size=500, _source=["story"],
                        query={"terms": {"article_id": [tagged[f"copy{i}"].article.article_id for i in range(3)]}})
     assert {c["_source"]["story"]["id"] for c in claims["hits"]["hits"]} == {story_id}
+
+
+def test_search_shows_one_row_per_story_and_counts_it_once(cluster, tagged):
+    from pipeline.search.api import search
+    from pipeline.search.query import SearchQuery
+
+    settings, es = cluster
+    _ingest(settings, es, [[tagged[n] for n in ("copy0", "copy1", "copy2", "same_site", "same_event")]])
+    copies = {tagged[f"copy{i}"].article.url for i in range(3)}
+
+    grouped = search(es, SearchQuery(text="grain ports strike"), settings)
+    story_rows = [a for a in grouped.articles if a.url in copies]
+    assert len(story_rows) == 1 and story_rows[0].story.size == 3 and story_rows[0].story.outlet_count == 3
+    assert grouped.stories == len(grouped.articles)
+    every = search(es, SearchQuery(text="grain ports strike", all_copies=True), settings)
+    assert {a.url for a in every.articles} >= copies and every.stories is None
+
+    claims = search(es, SearchQuery(speakers=["Marta Kowalczyk"], claims=True, size=50), settings)
+    all_claims = search(es, SearchQuery(speakers=["Marta Kowalczyk"], claims=True, size=50, all_copies=True),
+                        settings)
+    in_copies = [c for c in all_claims.claims if c.url in copies]
+    assert len(in_copies) >= 3  # her quote, once per copy ...
+    texts = [c.text for c in claims.claims]
+    assert len(texts) == len(set(texts)), texts  # ... shown once
+    shared = [c for c in claims.claims if c.story and c.story.size == 3]
+    assert shared and all(c.story.outlet_count == 3 for c in shared)
+    # facets count the statement once, not once per copy
+    per_copy = {b.key: b.count for b in all_claims.facets["speakers"]}
+    once = {b.key: b.count for b in claims.facets["speakers"]}
+    assert once["Marta Kowalczyk"] == claims.stories < per_copy["Marta Kowalczyk"]
+
+
+def test_documents_from_before_stories_are_listed_one_by_one(cluster, tagged):
+    from pipeline.search.api import search
+    from pipeline.search.query import SearchQuery
+
+    settings, es = cluster
+    _ingest(settings, es, [[tagged["copy0"]], [tagged["same_site"]]])
+    for hit in es.search(index=f"{settings.index_prefix}-articles", size=10)["hits"]["hits"]:
+        doc = {k: v for k, v in hit["_source"].items() if k != "story"}  # as an older version stored it
+        es.index(index=f"{settings.index_prefix}-articles", id=hit["_id"], document=doc, refresh=True)
+    resp = search(es, SearchQuery(), settings)
+    assert len(resp.articles) == 2 and "no story yet" in resp.notice

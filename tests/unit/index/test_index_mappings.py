@@ -112,7 +112,7 @@ def test_templates_compose_and_ilm_only_where_supported():
     settings = load_settings(env={}, index_prefix="nw", events_retention_days=30)
     names = IndexNames("nw")
     comps, templates = template_bodies(names, ClusterFeatures(english_analyzer=False, ilm=False), settings)
-    assert set(templates) == {f"nw-{k}-template" for k in ("articles", "claims", "feeds", "events", "watches", "deliveries")}
+    assert set(templates) == {f"nw-{k}-template" for k in ("articles", "claims", "feeds", "events", "watches", "deliveries", "fingerprints")}
     assert templates["nw-articles-template"]["index_patterns"] == ["nw-articles-v*"]
     assert templates["nw-events-template"]["composed_of"] == ["nw-settings", "nw-events-mappings"]
     assert "nw-events-lifecycle" not in comps

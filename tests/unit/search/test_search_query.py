@@ -37,7 +37,7 @@ def test_claims_mode_filters_flat_fields_and_facets():
                          english=False)
     text = json.dumps(body)
     assert '"certainty.level": "high"' in text and "speaker.entity_id" in text and "nested" not in text
-    assert set(body["aggs"]) == {"speakers", "certainty", "about", "sites", "published"}
+    assert set(body["aggs"]) == {"speakers", "certainty", "about", "sites", "published", "groups", "ungrouped"}
 
 
 @pytest.mark.parametrize("query, bad", [("bogus:x", "bogus"), ("title:x AND nope.field:y", "nope.field")])
