@@ -96,9 +96,10 @@ class Stories:
             with translated(self.es):
                 self.store.forget(article_ids)
 
-    def sync(self, assignment: Assignment, *, written: Iterable[str] = ()) -> int:
+    def sync(self, assignment: Assignment, *, written: Iterable[str] = (), restamp: Iterable[str] = ()) -> int:
         """Update the story fields of every other copy of the stories touched, and the claims of the
-        articles that moved to another story. Returns the number of articles updated."""
+        articles that moved to another story (and of `restamp`: stored articles given their first
+        story). Returns the number of articles updated."""
         skip = set(written)
         with translated(self.es):
             members = assignment.members
@@ -110,7 +111,7 @@ class Stories:
                 actions += [{"_op_type": "update", "_index": self.names.articles, "_id": m.article_id,
                              "doc": {"story": story}} for m in ms if m.article_id not in skip]
             story_of = {m.article_id: sid for sid, ms in members.items() for m in ms}
-            actions += self._claim_updates(assignment.moved, story_of)
+            actions += self._claim_updates(assignment.moved | set(restamp), story_of)
             bulk_update(self.es, actions, what="story")
         return sum(1 for a in actions if a["_index"] == self.names.articles)
 

@@ -180,3 +180,34 @@ def test_documents_from_before_stories_are_listed_one_by_one(cluster, tagged):
         es.index(index=f"{settings.index_prefix}-articles", id=hit["_id"], document=doc, refresh=True)
     resp = search(es, SearchQuery(), settings)
     assert len(resp.articles) == 2 and "no story yet" in resp.notice
+
+
+def test_backfill_gives_an_existing_index_its_stories_and_is_idempotent(cluster, tagged):
+    from pipeline.index.writer import IndexWriter
+    from pipeline.stories.backfill import backfill
+
+    settings, es = cluster
+    arts = [tagged[n] for n in ("copy0", "copy1", "copy2", "same_site", "same_event")]
+    IndexWriter(es, settings).write(arts)  # indexed as before stories: no fingerprints, no story fields
+    for t in arts:
+        doc = es.get(index=f"{settings.index_prefix}-articles", id=t.article.article_id)["_source"]
+        es.index(index=f"{settings.index_prefix}-articles", id=t.article.article_id,
+                 document={k: v for k, v in doc.items() if k != "story"})
+    es.indices.refresh(index=f"{settings.index_prefix}-*")
+
+    first = backfill(es, settings, only_missing=True)
+    assert (first.articles, first.stories) == (5, 1)
+    es.indices.refresh(index=f"{settings.index_prefix}-*")
+    stories = _stories(settings, es)
+    copies = frozenset(tagged[f"copy{i}"].article.url for i in range(3))
+    assert copies in _partition(stories) and len(_partition(stories)) == 3
+    assert {stories[u]["size"] for u in copies} == {3}
+    claims = es.search(index=f"{settings.index_prefix}-claims", size=500, _source=["story", "url"])["hits"]["hits"]
+    story_of_url = {u: s["id"] for u, s in stories.items()}
+    assert claims and all(c["_source"]["story"]["id"] == story_of_url[c["_source"]["url"]] for c in claims)
+    assert len({c["_source"]["story"]["id"] for c in claims if c["_source"]["url"] in copies}) == 1
+
+    again = backfill(es, settings)
+    es.indices.refresh(index=f"{settings.index_prefix}-*")
+    assert again.articles == 5 and {u: s["id"] for u, s in _stories(settings, es).items()} == \
+        {u: s["id"] for u, s in stories.items()}
