@@ -282,6 +282,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=4, help="scheduled polls for the freshness run")
     parser.add_argument("--interval", type=float, default=15.0, help="seconds between scheduled polls")
     parser.add_argument("--per-round", type=int, default=5, help="items appearing between two polls")
+    parser.add_argument("--stories-baseline", action="store_true",
+                        help="first ingest as many other articles with story clustering off, and print the "
+                             "cost of clustering (the timed run has it on, as by default)")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="newswatch-bench-e2e-"))
@@ -317,6 +320,15 @@ def main() -> int:
         from _es import warm_cluster
 
         print(f"warm-up:  Elasticsearch bulk-wrote and deleted 240 tagged articles in {warm_cluster(es, es_url):.1f}s")
+        baseline = None
+        if args.stories_baseline:  # before the timed run, so the timed run meets the larger index
+            for _ in range(args.articles):
+                site.add()
+            os.environ["NEWSWATCH_STORY_CLUSTERING"] = "false"
+            try:
+                baseline = _run_ingest()
+            finally:
+                del os.environ["NEWSWATCH_STORY_CLUSTERING"]
         urls = [site.add() for _ in range(args.articles)]
 
         # 1. throughput through the DAG, between two measurements of the ceiling (the machine is shared)
@@ -332,6 +344,13 @@ def main() -> int:
         pipeline_aps = indexed / elapsed
         print(f"pipeline: {indexed} articles indexed of {args.articles} in {elapsed:.1f}s "
               f"= {pipeline_aps:.2f} articles/s (claims {summary['claims']}, failures {summary['failures']})")
+        if baseline is not None:
+            b_elapsed, b_summary = baseline
+            b_aps = b_summary["articles_indexed"] / b_elapsed
+            print(f"stories:  without clustering {b_summary['articles_indexed']} articles in {b_elapsed:.1f}s = "
+                  f"{b_aps:.2f} articles/s; with it {pipeline_aps:.2f}: clustering adds "
+                  f"{(elapsed / summary['articles_indexed']) / (b_elapsed / b_summary['articles_indexed']) - 1:+.1%} "
+                  "to the time per article (goal <= +10%)")
         tasks = summary["task_seconds"]
         print("  time in tasks: " + ", ".join(f"{k} {v:.1f}s" for k, v in tasks.items())
               + f"; orchestration between tasks {elapsed - sum(tasks.values()):.1f}s")

@@ -152,6 +152,14 @@ def _visualizations(names: IndexNames, so: SavedObjects) -> list[str]:
              [_count(), _terms("speaker.name.keyword", 20, "bucket")], table),
         _vis(names, so, "newswatch-claims-by-certainty", "claims", "Claims by certainty", "pie",
              [_count(), _terms("certainty.level", 3)], pie),
+        _vis(names, so, "newswatch-largest-stories-today", "articles", "Largest stories of the day", "table",
+             [{"id": "1", "enabled": True, "type": "max", "schema": "metric", "params": {"field": "story.size",
+                                                                                        "customLabel": "Copies"}},
+              {"id": "3", "enabled": True, "type": "cardinality", "schema": "metric",
+               "params": {"field": "domain", "customLabel": "Outlets"}},
+              {**_terms("story.first_url", 20, "bucket"), "params": {
+                  **_terms("story.first_url", 20, "bucket")["params"], "customLabel": "Story (first copy seen)"}}],
+             table, query="story.first_seen_at >= now-24h and story.size > 1"),
         _vis(names, so, "newswatch-feed-health", "feeds", "Feed health", "table",
              [{"id": "1", "enabled": True, "type": "max", "schema": "metric", "params": {"field": feeds["failures"]}},
               _terms(feeds["feed"], 50, "bucket"), _terms(feeds["status"], 5, "bucket", agg_id="3")], table),
@@ -173,7 +181,8 @@ def _dashboard(names: IndexNames, so: SavedObjects, vis_ids: list[str]) -> None:
         refs.append({"name": f"{idx}:panel_{idx}", "type": "visualization", "id": vis_id})
     so.objects.append(_obj("dashboard", "newswatch-overview", {
         "title": "newswatch overview",
-        "description": "Articles over time, top entities and speakers, claims by certainty, feed health",
+        "description": "Articles over time, top entities and speakers, claims by certainty, the largest stories "
+                       "of the day, feed health",
         "panelsJSON": json.dumps(panels, sort_keys=True),
         "optionsJSON": json.dumps({"useMargins": True, "syncColors": False, "hidePanelTitles": False}),
         "timeRestore": True, "timeFrom": "now-30d", "timeTo": "now", "refreshInterval": {"pause": True, "value": 0},

@@ -48,6 +48,11 @@ def fingerprint_article(article: Article, min_words: int) -> Fingerprint:
                        outlet=article.domain or article.site or "", min_words=min_words)
 
 
+def stories_for(es: Elasticsearch, settings: Settings) -> Stories | None:
+    """The clustering step of ingest, unless switched off (NEWSWATCH_STORY_CLUSTERING=false)."""
+    return Stories(es, settings) if settings.story_clustering else None
+
+
 class Stories:
     def __init__(self, es: Elasticsearch, settings: Settings) -> None:
         self.es = es
