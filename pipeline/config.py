@@ -33,6 +33,15 @@ class Settings:
     es_node_port: int = 9200
     es_node_heap: str = "512m"
     index_prefix: str = "newswatch"
+    # index settings for a cluster (docs/scale-out.md): primary shards of new indices; replicas as a
+    # count ("1") or an auto-expand range ("0-1": a replica as soon as a second data node joins); the
+    # refresh interval while writing ("" = Elasticsearch's 1s, paused while an index is search-idle);
+    # actions and bytes per bulk request
+    index_shards: int = 1
+    index_replicas: str = "0-1"
+    index_refresh_interval: str = ""
+    index_bulk_actions: int = 500
+    index_bulk_bytes: int = 10 * 1024 * 1024
     # index lifecycle (applied where the cluster has ILM): events roll over by size/age, then expire
     ilm_rollover_max_size: str = "10gb"
     ilm_rollover_max_age: str = "30d"
@@ -72,6 +81,12 @@ class Settings:
     global_concurrency: int = 32
     respect_robots: bool = True
     max_feed_failures: int = 10
+    # stories (pipeline/stories): an article joins the story of a near-duplicate seen within this many
+    # days (re-published, trimmed, lightly edited or re-templated copies); articles with fewer words
+    # than story_min_words stay on their own (too short to tell a copy from a stub)
+    story_clustering: bool = True
+    story_window_days: float = 7.0
+    story_min_words: int = 40
     # Kibana
     kibana_url: str = "http://127.0.0.1:5601"
     kibana_username: str | None = None
