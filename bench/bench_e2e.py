@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/bench_e2e.py [--articles 240] [--rounds 4] [--interval 15]
 
-1. Throughput: a simulator serving `--articles` pages (the demo site's articles, each made unique) in
+1. Throughput: a simulator serving `--articles` pages (the demo site's articles, each with a line of its
+   own, so near-copies of a dozen articles; `--distinct`: paragraphs mixed across them) in
    `--feeds` feeds; one news_ingest run through real Airflow (dag.test on SQLite, real Elasticsearch:
    NEWSWATCH_ES_URL or a throwaway embedded node). Articles indexed / wall time of the run.
 2. Ceiling, same pages, same process, no orchestration, fetching or indexing: trafilatura extraction
@@ -82,7 +83,7 @@ def _bodies() -> list[tuple[str, str]]:
 class Site:
     """The simulator plus bookkeeping of when each item appeared."""
 
-    def __init__(self, feeds: int) -> None:
+    def __init__(self, feeds: int, distinct: bool = False) -> None:
         from simulator import Simulator
 
         self.sim = Simulator(name="Bench News")
@@ -92,6 +93,7 @@ class Site:
             self.sim.add_feed(f, title=f"Bench feed {f}")
         self.bodies = _bodies()
         self.count = 0
+        self.distinct = distinct
         self.appeared: dict[str, float] = {}  # url -> monotonic time it appeared in a feed
         self.lock = threading.Lock()
 
@@ -100,6 +102,10 @@ class Site:
             n = self.count
             self.count += 1
         title, body = self.bodies[n % len(self.bodies)]
+        if self.distinct:  # paragraphs drawn from every body: distinct articles, not copies of a dozen
+            rng = random.Random(n)
+            paragraphs = [p for _, b in self.bodies for p in b.split("\n\n") if p.strip()]
+            body = "\n\n".join(rng.sample(paragraphs, min(len(paragraphs), max(6, len(body.split("\n\n"))))))
         unique = f"This is bench story number {n}, filed by desk {n % 7} for edition {n // 7}."
         url = self.sim.add_article(self.feeds[n % len(self.feeds)], f"{title} ({n})", f"{unique}\n\n{body}",
                                    slug=f"bench-{n}")
@@ -282,6 +288,10 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=4, help="scheduled polls for the freshness run")
     parser.add_argument("--interval", type=float, default=15.0, help="seconds between scheduled polls")
     parser.add_argument("--per-round", type=int, default=5, help="items appearing between two polls")
+    parser.add_argument("--distinct", action="store_true",
+                        help="articles made of paragraphs drawn from every demo body (distinct articles); by "
+                             "default each is a copy of one of a dozen demo articles with a line of its own, "
+                             "a syndication-heavy load for story clustering")
     parser.add_argument("--stories-baseline", action="store_true",
                         help="first ingest as many other articles with story clustering off, and print the "
                              "cost of clustering (the timed run has it on, as by default)")
@@ -301,7 +311,7 @@ def main() -> int:
         node_dir = work / "es-node"
         es_url = devnode.start(node_dir, port=devnode.free_port(), timeout=180)
     try:
-        site = Site(max(args.feeds, -(-args.articles // 40)))  # the simulator's feeds list 50 items at most
+        site = Site(max(args.feeds, -(-args.articles // 40)), distinct=args.distinct)  # the simulator's feeds list 50 items at most
         feeds_file = work / "feeds.yaml"
         feeds_file.write_text(site.feeds_yaml())
         _newswatch_env(es_url, work, feeds_file)

@@ -65,7 +65,11 @@ def is_http_url(url: str) -> bool:
 
 
 def host_of(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
+    """The URL's host, lowercased; "" when it has none or is malformed."""
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:  # a malformed IP literal: "http://[::1/", "http://[zz]/"
+        return ""
 
 
 def _is_tracking(name: str) -> bool:
@@ -74,9 +78,13 @@ def _is_tracking(name: str) -> bool:
 
 
 def unwrap_redirect(url: str) -> str:
-    """Follow redirect wrappers encoded in the URL itself (no network)."""
+    """Follow redirect wrappers encoded in the URL itself (no network). A malformed URL is returned
+    as it is."""
     for _ in range(_MAX_UNWRAP):
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            return url
         host = (parts.hostname or "").lower()
         target: str | None = None
         if host in _WRAPPERS or host.endswith(".safelinks.protection.outlook.com"):

@@ -53,6 +53,8 @@ class Window:
 @dataclass
 class Evaluation:
     matches: dict[str, list[str]] = field(default_factory=dict)  # watch id -> matched doc ids, in index order
+    groups: dict[str, str] = field(default_factory=dict)  # doc id -> its story (claims: statement) key
+    seen: dict[str, set[str]] = field(default_factory=dict)  # watch id -> story keys matched
     errors: dict[str, str] = field(default_factory=dict)  # watch id -> why its search failed
     searches: int = 0
     requests: int = 0
@@ -77,7 +79,7 @@ def _base_request(search: WatchSearch, english: bool, size: int) -> dict[str, An
 
     q = search_query(search, size)
     body = claim_request(q, english) if search.claims else article_request(q, english)
-    for key in ("aggs", "from", "track_total_hits"):
+    for key in ("aggs", "from", "track_total_hits", "collapse"):  # every document; copies are merged below
         body.pop(key, None)
     body["track_total_hits"] = False
     body["size"] = size
@@ -106,9 +108,30 @@ def watch_request(search: WatchSearch, window: Window | None, english: bool, *, 
     id_field = "claim_id" if search.claims else "article_id"
     body["sort"] = [{"indexed_at": {"order": "asc"}}, {id_field: {"order": "asc"}}]
     body["_source"] = False
+    body["docvalue_fields"] = [group_field(search)]
     if search_after:
         body["search_after"] = search_after
     return body
+
+
+def group_field(search: WatchSearch) -> str:
+    """Copies of one story (of one statement, for claims) share this field: a watch tells of them once."""
+    from pipeline.search.query import CLAIM_KEY_FIELD, STORY_FIELD
+
+    return CLAIM_KEY_FIELD if search.claims else STORY_FIELD
+
+
+def _add_hits(out: Evaluation, watch: Watch, hits: list[dict[str, Any]]) -> None:
+    """The matches of a watch, one per story: the first copy found stands for the others."""
+    seen = out.seen.setdefault(watch.watch_id, set())
+    field_name = group_field(watch.search)
+    for h in hits:
+        group = (h.get("fields", {}).get(field_name) or [h["_id"]])[0]
+        if group in seen:
+            continue
+        seen.add(group)
+        out.groups[h["_id"]] = group
+        out.matches[watch.watch_id].append(h["_id"])
 
 
 def detail_request(search: WatchSearch, doc_ids: list[str], english: bool) -> dict[str, Any]:
@@ -212,7 +235,7 @@ def evaluate(es: Elasticsearch, watches: Iterable[Watch], window_for: WindowFor,
                     out.errors[w.watch_id] = _error_text(answer)
                     continue
                 hits = answer["hits"]["hits"]
-                out.matches[w.watch_id].extend(h["_id"] for h in hits)
+                _add_hits(out, w, hits)
                 if len(hits) == page:
                     todo.append((w, hits[-1]["sort"]))
     for wid in out.errors:
@@ -227,7 +250,7 @@ def evaluate_naive(es: Elasticsearch, watches: Iterable[Watch], window_for: Wind
     started = time.perf_counter()
     out = Evaluation(method="naive")
     for w in watches:
-        ids: list[str] = []
+        out.matches[w.watch_id] = []
         after: list[Any] | None = None
         while True:
             body = watch_request(w.search, window_for(w), english, size=page, search_after=after)
@@ -236,11 +259,10 @@ def evaluate_naive(es: Elasticsearch, watches: Iterable[Watch], window_for: Wind
             out.requests += 1
             out.searches += 1
             hits = resp["hits"]["hits"]
-            ids.extend(h["_id"] for h in hits)
+            _add_hits(out, w, hits)
             if len(hits) < page:
                 break
             after = hits[-1]["sort"]
-        out.matches[w.watch_id] = ids
     out.seconds = time.perf_counter() - started
     return out
 

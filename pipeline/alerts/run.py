@@ -79,7 +79,7 @@ def evaluate_watches(settings: Settings, *, es: Elasticsearch | None = None, now
         return Window(since=max(since, w.state.not_before) if w.state.not_before else since, until=now)
 
     result = evaluate(es, watches, window_for, names, _english(es))
-    new = ledger.record(_new_matches(es, ledger, names, watches, result.matches, now))  # before any mark moves
+    new = ledger.record(_new_matches(es, ledger, names, watches, result.matches, now, result.groups))  # before any mark moves
     new_by_watch: dict[str, int] = {}
     for m in new:
         new_by_watch[m.watch_id] = new_by_watch.get(m.watch_id, 0) + 1
@@ -109,11 +109,15 @@ def evaluate_watches(settings: Settings, *, es: Elasticsearch | None = None, now
 
 
 def _new_matches(es: Elasticsearch, ledger: Ledger, names: IndexNames, watches: list[Watch],
-                 matched: dict[str, list[str]], now: datetime) -> list[AlertMatch]:
+                 matched: dict[str, list[str]], now: datetime, groups: dict[str, str] | None = None
+                 ) -> list[AlertMatch]:
     """The matches not recorded yet, each with a plain snapshot of its document (the look-back window
-    re-finds recorded ones: they cost a multi-get of ids, nothing more)."""
+    re-finds recorded ones: they cost a multi-get of ids, nothing more). A match is one per watch and
+    story: a copy of a story the watch already told of (in this run or an earlier one) is not new."""
     claims = {w.watch_id: w.search.claims for w in watches}
-    pairs = [(wid, doc_id, match_id(wid, doc_id)) for wid, ids in matched.items() for doc_id in ids]
+    group = groups or {}
+    pairs = [(wid, doc_id, match_id(wid, group.get(doc_id, doc_id))) for wid, ids in matched.items()
+             for doc_id in ids]
     known = ledger.existing(mid for _, _, mid in pairs)
     pairs = [p for p in pairs if p[2] not in known]
     items = {kind: fetch_items(es, {d for w, d, _ in pairs if claims[w] == kind}, kind, names)

@@ -36,7 +36,10 @@ def entry_for_url(url: str, feed_id: str = "adhoc") -> FeedEntry:
 
 async def fetch_page(http: HttpClient, entry: FeedEntry) -> FetchedPage:
     now = datetime.now(UTC)
-    host = urlsplit(entry.url).netloc.lower()
+    try:
+        host = urlsplit(entry.url).netloc.lower()
+    except ValueError:  # a malformed URL: the client refuses it, with the reason
+        host = ""
     paused = http.politeness.paused_for(host)
     if paused > 0:
         return FetchedPage(entry=entry, final_url=entry.url, fetched_at=now, outcome=Outcome.failure(

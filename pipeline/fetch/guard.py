@@ -134,7 +134,10 @@ def _literal_address(host: str) -> str | None:
 def _target(url: str) -> tuple[str, int] | str:
     """(host, port) of an http(s) URL, or why it has none: a pure function of the string, so a feed
     polled every cycle is split once (its host is still resolved and checked every time)."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # a malformed IP literal: "http://[::1/", "http://[zz]/"
+        return f"invalid URL: {exc}"
     if parts.scheme not in ("http", "https"):
         return f"unsupported URL scheme {parts.scheme!r}"
     host = parts.hostname

@@ -98,7 +98,10 @@ def user_agent(settings: Settings) -> str:
 
 
 def robots_agent(settings: Settings) -> str:
-    return settings.user_agent.split("/")[0].split()[0] or "newswatch"
+    """The product token robots.txt groups are matched against: the user agent's first word, before
+    any '/'; "newswatch" when the user agent has none (empty, or starting with '/')."""
+    words = settings.user_agent.split("/", 1)[0].split()
+    return words[0] if words else "newswatch"
 
 
 Accept = Callable[[str | None], bool]
@@ -215,9 +218,17 @@ class HttpClient:
             result.url = url
             result.redirects = hops
             if result.failure is None and result.status in REDIRECT_CODES and "location" in result.headers:
+                location = result.headers["location"].strip()
+                try:
+                    target = urljoin(current, location)
+                except ValueError as exc:  # a malformed IP literal in the Location
+                    result.failure = Outcome.failure(
+                        Status.REFUSED, f"redirect to an invalid URL {location[:200]!r}: {exc}",
+                        http_status=result.status)
+                    return result
                 permanent = permanent and result.status in PERMANENT_REDIRECTS
                 hops.append(current)
-                current = urljoin(current, result.headers["location"].strip())
+                current = target
                 continue
             if hops and permanent and result.failure is None and result.status is not None and result.status < 400:
                 result.permanent_url = current
@@ -374,9 +385,10 @@ def _inflate(decoder: zlib._Decompress, data: bytes, room: int) -> bytes:
 def _describe(exc: aiohttp.ClientError, when: str = "") -> str:
     """A one-line reason: the error's type and message (aiohttp's span several lines)."""
     if isinstance(exc, aiohttp.ClientResponseError):  # raised for a response that is not valid HTTP
-        text = f"invalid response{when}: {exc.message}"
+        head, detail = f"invalid response{when}", str(exc.message)
     else:
-        text = f"{type(exc).__name__}{when}: {exc or 'connection failed'}"
+        head, detail = f"{type(exc).__name__}{when}", str(exc)
+    text = f"{head}: {detail}" if detail.strip() else head  # many aiohttp errors carry no message
     return " ".join(text.split())[:500]
 
 

@@ -34,6 +34,7 @@ from pipeline.jobs.sink import IndexSink, SinkReport
 from pipeline.outcomes import Status
 from pipeline.records import Event, FeedEntry, Processed
 from pipeline.spool import ENTRIES, RUNS, TAGGED, Spool, safe_key
+from pipeline.stories.assign import stories_for
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,9 @@ class IndexManifest(TypedDict):
     entities: int
     failures: dict[str, int]
     missing: bool
+
+
+_PENDING_EVENTS = "pending_events"  # in a poll manifest on the spool: feed events not recorded yet
 
 
 def run_key_for(run_id: str) -> str:
@@ -127,11 +131,21 @@ def select_due(settings: Settings, run_key: str, now: datetime | None = None,
 
 
 def poll_shard(manifest: ShardManifest, spool: Spool, settings: Settings) -> PollManifest:
-    """Poll the shard's feeds; spool the entries that are not indexed yet (one batch per shard)."""
+    """Poll the shard's feeds; spool the entries that are not indexed yet (one batch per shard) and
+    record the feeds' failure events.
+
+    Polling saves the feeds' state (validators, entries seen), so a second poll finds nothing new:
+    everything a poll found is spooled before the cluster can fail us, and a retry records the
+    events the first try could not, without polling again."""
     run_key, shard = manifest["run_key"], manifest["shard"]
     done_key = f"{run_key}.poll-{shard}"
-    if spool.exists(RUNS, done_key):  # a retry after the entries were spooled: don't poll again
-        return PollManifest(**spool.read_json(RUNS, done_key))
+    if spool.exists(RUNS, done_key):  # a retry after the poll was spooled: don't poll again
+        done = spool.read_json(RUNS, done_key)
+        pending = done.pop(_PENDING_EVENTS, [])
+        if pending:
+            IndexWriter(es_client(settings), settings).record_events([Event.model_validate(e) for e in pending])
+            spool.write_json(RUNS, done_key, done)
+        return PollManifest(**done)
 
     from pipeline.feeds.poller import poll_feeds
     from pipeline.index.writer import existing_article_ids
@@ -150,15 +164,22 @@ def poll_shard(manifest: ShardManifest, spool: Spool, settings: Settings) -> Pol
         for entry in result.new_entries:
             entries.setdefault(entry.article_id, entry)
 
-    existing = existing_article_ids(es, list(entries), settings)
+    try:
+        existing = existing_article_ids(es, list(entries), settings)
+    except ClusterUnavailable as exc:
+        log.warning("shard %s: cannot check which entries are indexed (%s); spooling every new entry "
+                    "(the process step skips what is indexed)", shard, exc)
+        existing = set()
     fresh = [e for aid, e in entries.items() if aid not in existing]
     if fresh:
         spool.write(ENTRIES, f"{run_key}.s{shard}", fresh)
     polled = PollManifest(
         run_key=run_key, shard=shard, feeds_polled=len(results), feeds_not_modified=not_modified,
         new_entries=len(fresh), skipped_existing=len(entries) - len(fresh), failures=failure_counts(events))
+    if events:  # kept beside the manifest until the cluster has them (ids are deterministic: upserts)
+        spool.write_json(RUNS, done_key, {**polled, _PENDING_EVENTS: [e.model_dump(mode="json") for e in events]})
+        IndexWriter(es, settings).record_events(events)
     spool.write_json(RUNS, done_key, dict(polled))
-    IndexWriter(es, settings).record_events(events)
     return polled
 
 
@@ -221,7 +242,7 @@ def run_chunk(chunk_id: str, source_kind: str, spool: Spool, settings: Settings,
     """One chunk through `flow` into the index; spools what the cluster could not take, then
     drops the chunk's input."""
     run_id = _run_of(chunk_id)
-    sink = IndexSink(IndexWriter(es, settings), run_id)
+    sink = IndexSink(IndexWriter(es, settings), run_id, stories_for(es, settings))
     stats = flow.run(settings, sink.submit, entries=entries, ready=ready, run_id=run_id)
     report = sink.close()
     if report.deferred.articles or report.deferred.events:
@@ -248,7 +269,8 @@ def index_chunk(chunk: ChunkManifest, spool: Spool, settings: Settings) -> Index
         return IndexManifest(chunk_id=chunk_id, articles_indexed=0, claims=0, entities=0, failures={},
                              missing=True)
     batch = Processed.model_validate(spool.read(TAGGED, chunk_id)[0])
-    sink = IndexSink(IndexWriter(es_client(settings), settings), _run_of(chunk_id))
+    es = es_client(settings)
+    sink = IndexSink(IndexWriter(es, settings), _run_of(chunk_id), stories_for(es, settings))
     sink.submit(batch)
     report = sink.close()
     if report.unavailable:

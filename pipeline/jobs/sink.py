@@ -11,14 +11,16 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from pipeline.index.errors import ClusterUnavailable
 from pipeline.index.writer import IndexWriter
 from pipeline.jobs.events import outcome_event
-from pipeline.outcomes import Outcome
-from pipeline.records import Event, Processed
+from pipeline.outcomes import Outcome, Status
+from pipeline.records import Event, Processed, TaggedArticle
+from pipeline.stories.assign import Assignment, Stories, Touched
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +48,16 @@ class SinkReport:
 
 
 class IndexSink:
-    def __init__(self, writer: IndexWriter, run_id: str | None) -> None:
+    """`on_written`, when given, is called (on the writing thread) with each batch once the report
+    holds its outcomes: how callers show items as they finish."""
+
+    def __init__(self, writer: IndexWriter, run_id: str | None, stories: Stories | None = None,
+                 on_written: Callable[[Processed], None] | None = None) -> None:
         self.writer = writer
         self.run_id = run_id
+        self.stories = stories
+        self._touched = Touched()
+        self.on_written = on_written
         self.report = SinkReport()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newswatch-index")
         self._futures: list[Future[None]] = []
@@ -74,6 +83,28 @@ class IndexSink:
                     return
             self._write(sum(batches, Processed()))
 
+    def _assign(self, batch: Processed) -> tuple[Assignment | None, list[TaggedArticle], list[Event]]:
+        """The batch's articles with their stories. Clustering that fails for another reason than an
+        absent cluster costs the stories, never the articles: they go in as stories of their own and
+        the failure is recorded."""
+        events = list(batch.events)
+        if self.stories is None or not batch.articles:
+            return None, batch.articles, events
+        try:
+            assignment = self.stories.assign([t.article for t in batch.articles])
+        except ClusterUnavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - recorded as an event; the articles still go in
+            log.warning("story clustering failed for %d article(s): %s", len(batch.articles), exc)
+            outcome = Outcome(status=Status.INDEX_ERROR, reason=f"story clustering failed: {exc}"[:500])
+            first = batch.articles[0].article
+            events.append(outcome_event("story", outcome, run_id=self.run_id,
+                                        subject=f"{len(batch.articles)} article(s) from {first.url}"))
+            return None, batch.articles, events
+        articles = [t.model_copy(update={"story": assignment.story_for(t.article.article_id)})
+                    for t in batch.articles]
+        return assignment, articles, events
+
     def close(self) -> SinkReport:
         """Wait until every queued batch is written or deferred."""
         while True:
@@ -84,7 +115,18 @@ class IndexSink:
             for f in futures:
                 f.result()
         self._executor.shutdown(wait=True)
+        self._finish_stories()
         return self.report
+
+    def _finish_stories(self) -> None:
+        """The other copies of the stories this sink touched get their story fields once, now. If the
+        cluster is away they keep the fields they had (the next copy or a back-fill updates them)."""
+        if self.stories is None or not self._touched:
+            return
+        try:
+            self.stories.finish(self._touched)
+        except ClusterUnavailable as exc:
+            log.warning("story fields of earlier copies not updated (Elasticsearch is away: %s)", exc)
 
     def _write(self, batch: Processed) -> None:
         report = self.report
@@ -92,9 +134,13 @@ class IndexSink:
             report.deferred = report.deferred + batch
             return
         try:
-            result = self.writer.write(batch.articles) if batch.articles else None
+            assignment, articles, events = self._assign(batch)
+            result = self.writer.write(articles) if articles else None
             failed = {i.article_id: i.outcome for i in result.failed} if result else {}
-            events = list(batch.events)
+            if assignment is not None and self.stories is not None:
+                self.stories.forget(list(failed))
+                self._touched.add(assignment, {t.article.article_id: t.story for t in articles
+                                               if t.story is not None and t.article.article_id not in failed})
             for t in batch.articles:
                 outcome = failed.get(t.article.article_id)
                 if outcome is not None:
@@ -120,4 +166,6 @@ class IndexSink:
                 report.entities += len(t.tags.entities)
         report.events += events
         report.failures.update(f"{e.stage}:{e.status}" for e in events)
+        if self.on_written is not None:
+            self.on_written(batch)
 

@@ -166,13 +166,19 @@ def text_query(text: str, kind: str, english: bool) -> dict[str, Any]:
     return free_text_query(text, kind, english)
 
 
-def _names_clause(name: str, id_field: str, name_field: str, nested_path: str | None = None) -> dict[str, Any]:
+def _name_filter(name: str, id_field: str, name_matches: list[dict[str, Any]]) -> dict[str, Any]:
+    """An --entity or --speaker filter. A name the alias table knows stands for its entity id alone, so every
+    name of one entity selects the same documents (a name match would add documents where those words are
+    another entity, "U.S." tagged as a person, "United States Steel"); any other name matches the ids the
+    tagger would mint for it or the name itself."""
+    from pipeline.tagging.aliases import canonical_id
+
+    known = canonical_id(name)
+    if known is not None:
+        return {"terms": {id_field: [known]}}
     ids = resolve_ids(name)
-    should: list[dict[str, Any]] = [{"match_phrase": {name_field: name}}]
-    if ids:
-        should.insert(0, {"terms": {id_field: ids}})
-    clause: dict[str, Any] = {"bool": {"should": should, "minimum_should_match": 1}}
-    return clause if nested_path is None else {"nested": {"path": nested_path, "query": clause}}
+    should = ([{"terms": {id_field: ids}}] if ids else []) + name_matches
+    return {"bool": {"should": should, "minimum_should_match": 1}}
 
 
 def _date_range(q: SearchQuery) -> dict[str, Any] | None:
@@ -219,12 +225,11 @@ def article_request(q: SearchQuery, english: bool) -> dict[str, Any]:
     if q.text:
         must.append(text_query(q.text, "articles", english))
     for name in q.entities:
-        filters.append({"bool": {"should": [
-            {"terms": {"entity_ids": resolve_ids(name)}},
+        filters.append(_name_filter(name, "entity_ids", [
             {"nested": {"path": "entities", "query": {"match_phrase": {"entities.name": name}}}},
             {"term": {"entity_names": name}},
             {"term": {"entity_aliases": name}},
-        ], "minimum_should_match": 1}})
+        ]))
     for clause in (_sites(q), _date_range(q)):
         if clause:
             filters.append(clause)
@@ -232,7 +237,8 @@ def article_request(q: SearchQuery, english: bool) -> dict[str, Any]:
     inner_hits = {"name": "claims", "size": 3, "_source": True, "highlight": _highlight(claim_hl, q)}
     claim_filters: list[dict[str, Any]] = []
     for name in q.speakers:
-        claim_filters.append(_names_clause(name, "claims.speaker.entity_id", "claims.speaker.name"))
+        claim_filters.append(_name_filter(name, "claims.speaker.entity_id",
+                                          [{"match_phrase": {"claims.speaker.name": name}}]))
     if q.certainty:
         claim_filters.append({"term": {"claims.certainty.level": q.certainty}})
     claim_text = [{"match": {"claims.text": {"query": q.text, "operator": "or"}}}] if q.text else []
@@ -293,10 +299,9 @@ def claim_request(q: SearchQuery, english: bool) -> dict[str, Any]:
     if q.text:
         must.append(text_query(q.text, "claims", english))
     for name in q.entities:
-        filters.append({"bool": {"should": [{"terms": {"about": resolve_ids(name)}},
-                                            {"term": {"about_names": name}}], "minimum_should_match": 1}})
+        filters.append(_name_filter(name, "about", [{"term": {"about_names": name}}]))
     for name in q.speakers:
-        filters.append(_names_clause(name, "speaker.entity_id", "speaker.name"))
+        filters.append(_name_filter(name, "speaker.entity_id", [{"match_phrase": {"speaker.name": name}}]))
     if q.certainty:
         filters.append({"term": {"certainty.level": q.certainty}})
     for clause in (_sites(q), _date_range(q)):

@@ -48,6 +48,25 @@ def fingerprint_article(article: Article, min_words: int) -> Fingerprint:
                        outlet=article.domain or article.site or "", min_words=min_words)
 
 
+@dataclass
+class Touched:
+    """What batches of one task changed, brought up to date once at the end (`Stories.finish`): each
+    copy of a story then gets one update per task, not one per batch that added a copy."""
+
+    stories: set[str] = field(default_factory=set)
+    moved: set[str] = field(default_factory=set)
+    written: dict[str, Story] = field(default_factory=dict)  # article -> story fields written with it
+
+    def add(self, assignment: Assignment, written: dict[str, Story]) -> None:
+        self.stories.update(assignment.stories)
+        self.moved.update(assignment.moved)
+        self.moved.difference_update(written)
+        self.written.update(written)
+
+    def __bool__(self) -> bool:
+        return bool(self.stories or self.moved)
+
+
 def stories_for(es: Elasticsearch, settings: Settings) -> Stories | None:
     """The clustering step of ingest, unless switched off (NEWSWATCH_STORY_CLUSTERING=false)."""
     return Stories(es, settings) if settings.story_clustering else None
@@ -80,11 +99,13 @@ class Stories:
             comparable = [fp for fp in new if fp.comparable]
             found = self.store.candidates(comparable, self.window) if comparable else []
             outcome = plan(new, found, self.window)
+            fresh = {fp.article_id for fp in new}
             self.store.put(Member(prints[aid], sid, started) for aid, (sid, started) in outcome.story_of.items()
                            if sid != aid)
             by_target: dict[tuple[str, datetime], list[str]] = defaultdict(list)
             for old, target in outcome.merged.items():
-                by_target[target].append(old)
+                if old not in fresh:  # a new article's own provisional story: rewritten just above
+                    by_target[target].append(old)
             for target, olds in by_target.items():
                 moved.update(self.store.relabel(olds, target))
             if outcome.merged or any(sid != aid for aid, (sid, _) in outcome.story_of.items()):
@@ -102,23 +123,35 @@ class Stories:
                 self.store.forget(article_ids)
 
     def sync(self, assignment: Assignment, *, written: Iterable[str] = (), restamp: Iterable[str] = ()) -> int:
-        """Update the story fields of every other copy of the stories touched, and the claims of the
-        articles that moved to another story (and of `restamp`: stored articles given their first
-        story). Returns the number of articles updated."""
-        skip = set(written)
+        """`finish` for one assignment (articles in `written` were just written with their story)."""
+        touched = Touched()
+        touched.add(assignment, {a: assignment.stories[s] for a in written
+                                 if (s := assignment.story_of.get(a)) in assignment.stories})
+        return self.finish(touched, restamp=restamp)
+
+    def finish(self, touched: Touched, *, restamp: Iterable[str] = ()) -> int:
+        """Bring every copy of the stories touched up to date (one update per article whose document
+        does not already hold the story's current fields), and re-key the claims of the articles that
+        moved to another story (and of `restamp`: stored articles given their first story). Returns
+        the number of article documents updated."""
         with translated(self.es):
-            members = assignment.members
+            members = self.store.members(touched.stories)
             actions: list[dict[str, Any]] = []
+            story_of: dict[str, str] = {}
             for story_id, ms in members.items():
-                if story_id not in assignment.stories:
+                if not ms:
                     continue
-                story = assignment.stories[story_id].model_dump(mode="json")
-                actions += [{"_op_type": "update", "_index": self.names.articles, "_id": m.article_id,
-                             "doc": {"story": story}} for m in ms if m.article_id not in skip]
-            story_of = {m.article_id: sid for sid, ms in members.items() for m in ms}
-            actions += self._claim_updates(assignment.moved | set(restamp), story_of)
+                story = summarize(story_id, ms)
+                doc = story.model_dump(mode="json")
+                for m in ms:
+                    story_of[m.article_id] = story_id
+                    if touched.written.get(m.article_id) != story:
+                        actions.append({"_op_type": "update", "_index": self.names.articles, "_id": m.article_id,
+                                        "doc": {"story": doc}})
+            updated = len(actions)
+            actions += self._claim_updates(touched.moved | set(restamp), story_of)
             bulk_update(self.es, actions, what="story")
-        return sum(1 for a in actions if a["_index"] == self.names.articles)
+        return updated
 
     def _claim_updates(self, article_ids: set[str], story_of: dict[str, str]) -> list[dict[str, Any]]:
         """Claims found by id (real-time gets: a copy written a moment ago may not be searchable yet)."""

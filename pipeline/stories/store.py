@@ -64,7 +64,7 @@ class FingerprintStore:
         for fp in prints:
             searches.append({"index": self.index})
             searches.append({
-                "size": CANDIDATES_PER_ARTICLE, "track_total_hits": False,
+                "size": CANDIDATES_PER_ARTICLE, "track_total_hits": False, "_source": {"excludes": ["bands"]},
                 "query": {"bool": {
                     "should": [{"term": {"bands": b}} for b in fp.bands], "minimum_should_match": 1,
                     "filter": [{"range": {"seen_at": {"gte": (fp.seen_at - window).isoformat(),

@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import load_settings
+from pipeline.feeds.poller import PollResult
 from pipeline.index.errors import ClusterUnavailable
 from pipeline.jobs import flow, ingest, steps
 from pipeline.jobs import pool as pools
 from pipeline.jobs.sink import IndexSink
 from pipeline.outcomes import Outcome, Status
-from pipeline.records import Article, FeedEntry, FetchedPage, Processed, TaggedArticle
+from pipeline.records import Article, Event, FeedEntry, FetchedPage, Processed, TaggedArticle
 from pipeline.spool import ENTRIES, RUNS, TAGGED, Spool
 from pipeline.tagging.schema import Tagger, TagResult
 
@@ -244,6 +245,99 @@ def test_poll_shard_retry_does_not_poll_again(spool):
     # no cluster: a second poll would fail; the spooled manifest answers instead
     feed = {"id": "f", "name": "F", "url": "http://x.test/rss"}
     assert ingest.poll_shard({"run_key": "r", "shard": 0, "feeds": [feed]}, spool, SETTINGS) == manifest
+
+
+class Cluster:
+    """Stands in for the index: up or away, and every event it was given."""
+
+    def __init__(self) -> None:
+        self.up = True
+        self.events: list[Event] = []
+
+    def existing(self, es, ids, settings) -> set[str]:
+        if not self.up:
+            raise ClusterUnavailable("connection refused")
+        return {"a1"} & set(ids)
+
+    def writer(self, es=None, settings=None):
+        cluster = self
+
+        class Writer:
+            def record_events(self, events):
+                if not cluster.up:
+                    raise ClusterUnavailable("connection refused")
+                cluster.events += events
+        return Writer()
+
+
+def _poll_once(monkeypatch, cluster: Cluster) -> list[int]:
+    """poll_feeds answers once (polling saves the feeds' state: a second poll would find nothing new)."""
+    polls: list[int] = []
+    results = [
+        PollResult(feed_id="a", url="u", outcome=Outcome.success(), new_entries=[_entry(1), _entry(2)]),
+        PollResult(feed_id="b", url="u", outcome=Outcome.failure(Status.HTTP_ERROR, "HTTP 500", 500)),
+        PollResult(feed_id="c", url="u", outcome=Outcome.failure(Status.TIMEOUT, "read timeout")),
+    ]
+
+    def poll_feeds(feeds, store, settings):
+        polls.append(len(feeds))
+        return results if len(polls) == 1 else [PollResult(feed_id=f.id, url="u", outcome=Outcome.success())
+                                                 for f in feeds]
+
+    monkeypatch.setattr("pipeline.feeds.poller.poll_feeds", poll_feeds)
+    monkeypatch.setattr("pipeline.index.writer.existing_article_ids", cluster.existing)
+    monkeypatch.setattr(ingest, "IndexWriter", cluster.writer)
+    monkeypatch.setattr(ingest, "es_client", lambda settings: object())
+    monkeypatch.setattr(ingest, "state_store", lambda es, settings: object())
+    return polls
+
+
+SHARD = {"run_key": "r", "shard": 0, "feeds": [{"id": f, "name": f, "url": f"http://x.test/{f}"} for f in "abc"]}
+
+
+def test_feed_failures_survive_the_cluster_going_away_before_they_are_recorded(spool, monkeypatch):
+    cluster = Cluster()
+    polls = _poll_once(monkeypatch, cluster)
+    real_existing = cluster.existing
+
+    def existing_then_away(es, ids, settings):
+        found = real_existing(es, ids, settings)
+        cluster.up = False  # gone between the index check and the events
+        return found
+
+    monkeypatch.setattr("pipeline.index.writer.existing_article_ids", existing_then_away)
+    with pytest.raises(ClusterUnavailable):
+        ingest.poll_shard(SHARD, spool, SETTINGS)
+    assert cluster.events == [] and [r["article_id"] for r in spool.read(ENTRIES, "r.s0")] == ["a2"]
+
+    with pytest.raises(ClusterUnavailable):  # a retry while it is still away
+        ingest.poll_shard(SHARD, spool, SETTINGS)
+    cluster.up = True
+    polled = ingest.poll_shard(SHARD, spool, SETTINGS)  # the retry that gets through
+    assert polls == [3]  # polled once: the retries found what the first try spooled
+    assert polled == {"run_key": "r", "shard": 0, "feeds_polled": 3, "feeds_not_modified": 0, "new_entries": 1,
+                      "skipped_existing": 1, "failures": {"feeds:http_error": 1, "feeds:timeout": 1}}
+    assert [(e.feed_id, e.status, e.reason, e.run_id) for e in cluster.events] == [
+        ("b", "http_error", "HTTP 500", "r"), ("c", "timeout", "read timeout", "r")]
+    assert spool.read_json(RUNS, "r.poll-0") == polled  # nothing is left pending
+
+    recorded = list(cluster.events)
+    assert ingest.poll_shard(SHARD, spool, SETTINGS) == polled  # once recorded, never again
+    assert cluster.events == recorded and polls == [3]
+
+
+def test_poll_shard_spools_every_new_entry_when_the_index_cannot_say_which_it_has(spool, monkeypatch, caplog):
+    cluster = Cluster()
+    polls = _poll_once(monkeypatch, cluster)
+    cluster.up = False
+    with pytest.raises(ClusterUnavailable):  # the events wait for the cluster; the entries do not
+        ingest.poll_shard(SHARD, spool, SETTINGS)
+    assert [r["article_id"] for r in spool.read(ENTRIES, "r.s0")] == ["a1", "a2"]  # process_chunk skips a1
+    assert "spooling every new entry" in caplog.text
+    cluster.up = True
+    polled = ingest.poll_shard(SHARD, spool, SETTINGS)
+    assert (polled["new_entries"], polled["skipped_existing"], polls) == (2, 0, [3])
+    assert [e.feed_id for e in cluster.events] == ["b", "c"]
 
 
 def test_plan_regroups_every_spooled_entry_evenly_and_keeps_waiting_batches(spool):

@@ -223,6 +223,7 @@ def cluster(monkeypatch: pytest.MonkeyPatch) -> type[Writer]:
     monkeypatch.setattr(ingest, "IndexWriter", Writer)
     monkeypatch.setattr(ingest, "es_client", lambda settings: "es" if settings is SETTINGS else "es of other settings")
     monkeypatch.setattr(ingest, "state_store", lambda es, settings: "store")
+    monkeypatch.setattr(ingest, "stories_for", lambda es, settings: None)  # no clustering without a cluster
     return Writer
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from pipeline.urls import canonicalize_url, is_http_url, unwrap_redirect
+from pipeline.urls import canonicalize_url, host_of, is_http_url, unwrap_redirect
 
 
 @pytest.mark.parametrize(
@@ -48,3 +48,11 @@ def test_same_article_same_canonical_form():
     a = canonicalize_url("https://Example.com/story?utm_campaign=x#top")
     b = canonicalize_url("https://example.com/story")
     assert a == b
+
+
+@pytest.mark.parametrize("url", ["http://[::1/", "http://[zz]/a", "https://news.example]/a", " http://[::1 "])
+def test_malformed_ip_literals_are_left_as_they_are_not_raised(url):
+    assert not is_http_url(url)
+    assert host_of(url) == ""
+    assert unwrap_redirect(url) == url
+    assert canonicalize_url(url) == url.strip()

@@ -2,6 +2,7 @@
 
 import asyncio
 import time
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -21,9 +22,10 @@ async def _resolve(host, port):
 
 
 class Web:
-    def __init__(self, routes, delay=0.0):
+    def __init__(self, routes, delay=0.0, pair_up=0.0):
         self.routes = routes
         self.delay = delay
+        self.pair_up = pair_up  # seconds a request may wait for a second one to its host
         self.requests = []
         self.in_flight = {}
         self.max_in_flight = {}
@@ -36,6 +38,9 @@ class Web:
         self.in_flight[host] = self.in_flight.get(host, 0) + 1
         self.max_in_flight[host] = max(self.max_in_flight.get(host, 0), self.in_flight[host])
         try:
+            waited = time.monotonic()
+            while self.pair_up and self.in_flight[host] < 2 and time.monotonic() - waited < self.pair_up:
+                await asyncio.sleep(0.005)
             if self.delay:
                 await asyncio.sleep(self.delay)
             route = self.routes.get(f"{host}{request.url.path}")
@@ -88,6 +93,15 @@ def test_unresolvable_host_is_a_retryable_http_error():
     assert page.outcome.reason.startswith("dns: cannot resolve nxdomain.example")
 
 
+def test_malformed_urls_end_as_refused_pages_not_internal_errors():
+    web = Web({"a.example/go": (302, b"", {"Location": "http://[zz]/next"})})
+    pages = fetch(web, ["http://[::1/x", "https://a.example/go"])
+    assert [p.outcome.status for p in pages] == [Status.REFUSED, Status.REFUSED]
+    assert pages[0].outcome.reason == "ssrf guard: invalid URL: Invalid IPv6 URL"
+    assert pages[0].entry.canonical_url == "http://[::1/x" and pages[0].final_url == "http://[::1/x"
+    assert pages[1].outcome.reason.startswith("redirect to an invalid URL 'http://[zz]/next': ")
+
+
 def test_redirect_limit():
     routes = {f"a.example/r{i}": (302, b"", {"Location": f"/r{i + 1}"}) for i in range(10)}
     [page] = fetch(Web(routes), ["https://a.example/r0"], max_redirects=3)
@@ -133,17 +147,55 @@ def test_rate_limited_host_is_paused_for_the_rest_of_the_batch():
     assert len([r for r in web.requests if r.url.path != "/robots.txt"]) == 1
 
 
+class SendTimes(HttpClient):
+    """Notes when each request leaves its politeness slot for the network, per host: the moment the
+    per-host delay spaces. The server's own clock adds the transit time, which a loaded machine
+    stretches for one request and not the next, so starts seen there can come closer than the delay."""
+
+    def __init__(self, *args, **kw) -> None:
+        super().__init__(*args, **kw)
+        self.sent: dict[str, list[tuple[float, str]]] = {}
+        self.in_flight: dict[str, int] = {}
+        self.max_in_flight: dict[str, int] = {}
+
+    async def _request(self, url, *args):
+        parts = urlsplit(url)
+        host = parts.hostname
+        self.sent.setdefault(host, []).append((time.monotonic(), parts.path))
+        self.in_flight[host] = self.in_flight.get(host, 0) + 1
+        self.max_in_flight[host] = max(self.max_in_flight.get(host, 0), self.in_flight[host])
+        try:
+            return await super()._request(url, *args)
+        finally:
+            self.in_flight[host] -= 1
+
+
 def test_per_host_concurrency_and_delay():
-    web = Web({}, delay=0.3)
-    # plain http: starts are seen by the server, and a first TLS handshake in a process can take
-    # tens of milliseconds, which would shift the first start by more than the tolerance
+    delay = 0.1
+    # a request waits (up to 5 s) for a second one to its host before it is held: two in flight are
+    # then seen however slowly the machine runs, and a third one allowed in would be seen too
+    web = Web({}, delay=0.3, pair_up=5.0)
     urls = [f"http://a.example/{i}" for i in range(6)] + [f"http://b.example/{i}" for i in range(6)]
-    pages = fetch(web, urls, per_host_concurrency=2, per_host_delay=0.05, respect_robots=False)
+    settings = load_settings({}, per_host_concurrency=2, per_host_delay=delay, respect_robots=False)
+
+    async def run():
+        async with SendTimes(settings, connector=MockConnector(web), resolver=_resolve) as http:
+            return http, await fetch_pages_async([entry_for_url(u) for u in urls], settings, http=http)
+
+    http, pages = asyncio.run(run())
     assert all(p.outcome.status == Status.OK for p in pages)
     assert web.max_in_flight == {"a.example": 2, "b.example": 2}
+    assert http.max_in_flight == {"a.example": 2, "b.example": 2}
     for host in ("a.example", "b.example"):
-        starts = web.starts[host]
-        assert min(b - a for a, b in zip(starts, starts[1:], strict=False)) >= 0.045
+        sent = http.sent[host]
+        assert len(sent) == 6
+        gaps = [b - a for (a, _), (b, _) in zip(sent, sent[1:], strict=False)]
+        # 10%: the few statements between the slot's clock reading and ours (no await between them)
+        assert min(gaps) >= delay * 0.9, gaps
+        # each start the server saw is one the client sent, and not before it was sent
+        seen = dict(zip((r.url.path for r in web.requests if r.url.host == host), web.starts[host], strict=True))
+        assert sorted(seen) == sorted(path for _, path in sent)
+        assert all(seen[path] >= at for at, path in sent)
 
 
 def test_parse_retry_after():

@@ -61,6 +61,9 @@ def test_the_resolver_is_asked_for_the_urls_host_and_port(url, port):
     ("http:///only-a-path", "URL has no host"),
     ("https://news.example:99999/", "URL has an invalid port"),
     ("file:///etc/passwd", "unsupported URL scheme 'file'"),
+    ("http://[::1/", "invalid URL: Invalid IPv6 URL"),
+    ("http://news.example]/", "invalid URL: Invalid IPv6 URL"),
+    ("http://[zz]/", "invalid URL: 'zz' does not appear to be an IPv4 or IPv6 address"),
 ])
 def test_urls_without_a_reachable_host_are_refused_with_the_reason(url, reason):
     asked: list[tuple[str, int]] = []

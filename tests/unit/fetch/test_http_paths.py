@@ -187,6 +187,27 @@ def test_redirect_loops_and_the_hop_limit():
     assert over.url == "https://news.example/6" and over.redirects == [f"https://news.example/{n}" for n in (6, 7, 8, 9)]
 
 
+MALFORMED = ["http://[::1/", "http://[zz]/a", "https://news.example]/a", "http://[::1"]
+
+
+@pytest.mark.parametrize("url", MALFORMED)
+def test_a_malformed_url_is_refused_with_the_reason_not_raised(url):
+    result = get({}, url)
+    status, reason, http_status = failure(result)
+    assert (status, http_status, result.final_url, result.seen) == (Status.REFUSED, None, url, [])
+    assert reason.startswith("ssrf guard: invalid URL: ")
+
+
+@pytest.mark.parametrize("location", MALFORMED + ["//[zz]/b"])
+def test_a_redirect_to_a_malformed_url_is_refused_with_the_reason_not_raised(location):
+    result = get({"/a": redirect("/b", 301), "/b": redirect(location)}, "https://news.example/a")
+    status, reason, http_status = failure(result)
+    assert (status, http_status, result.seen) == (Status.REFUSED, 302, ["/a", "/b"])
+    assert reason.startswith(f"redirect to an invalid URL {location!r}: ")
+    assert (result.final_url, result.redirects) == ("https://news.example/b", ["https://news.example/a"])
+    assert result.permanent_url is None
+
+
 def test_relative_locations_and_whitespace():
     result = get({"/news/a": redirect("  ../b?x=1 "), "/b": (200, b"ok", {})}, "https://news.example/news/a")
     assert result.final_url == "https://news.example/b?x=1" and result.body == b"ok"
@@ -277,6 +298,11 @@ def test_agents():
     assert robots_agent(settings(user_agent="News Bot 3")) == "News"
 
 
+@pytest.mark.parametrize("agent", ["", "   ", "/2.0", " /2.0 (+https://x)"])
+def test_an_agent_without_a_product_token_is_asked_for_as_newswatch(agent):
+    assert robots_agent(settings(user_agent=agent)) == "newswatch"
+
+
 def test_parse_retry_after_edges():
     now = datetime(2026, 11, 1, 12, 0, 0, tzinfo=UTC)
     assert parse_retry_after(None) is None and parse_retry_after("") is None
@@ -292,6 +318,9 @@ def test_reasons_are_one_short_line():
     assert _describe(aiohttp.ClientConnectionError("a\n   b"), " while reading") == (
         "ClientConnectionError while reading: a b")
     assert len(_describe(aiohttp.ClientError("x" * 1000))) == 500
+    assert _describe(aiohttp.ClientPayloadError(), " while reading") == "ClientPayloadError while reading"
+    assert _describe(aiohttp.ClientOSError("  ")) == "ClientOSError"
+    assert _describe(aiohttp.ClientResponseError(None, ())) == "invalid response"
     assert _timeout_reason(aiohttp.ConnectionTimeoutError()) == "connect timeout"
     assert _timeout_reason(aiohttp.SocketTimeoutError()) == "read timeout"
     assert _timeout_reason(aiohttp.ServerTimeoutError()) == "request timeout"
