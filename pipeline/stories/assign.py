@@ -10,7 +10,7 @@ re-tagging change no `story.id`.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -58,7 +58,8 @@ class Touched:
     written: dict[str, Story] = field(default_factory=dict)  # article -> story fields written with it
 
     def add(self, assignment: Assignment, written: dict[str, Story]) -> None:
-        self.stories.update(assignment.stories)
+        # a story of one written with its article is up to date; a later copy in this task touches it
+        self.stories.update(sid for sid, story in assignment.stories.items() if story.size > 1)
         self.moved.update(assignment.moved)
         self.moved.difference_update(written)
         self.written.update(written)
@@ -111,7 +112,13 @@ class Stories:
             if outcome.merged or any(sid != aid for aid, (sid, _) in outcome.story_of.items()):
                 self.store.refresh()
             story_of.update({aid: sid for aid, (sid, _) in outcome.story_of.items()})
-        members = self.store.members(set(story_of.values()))
+            others = {m.story_id for m in found} | {outcome.final(m.story_id, m.story_started_at)[0] for m in found}
+            counts = Counter(story_of.values())
+            alone = {aid for aid in fresh if story_of[aid] == aid and counts[aid] == 1 and aid not in others}
+        else:
+            alone = set()
+        # a new article that matched nothing is a story of one: nothing to read back
+        members = self.store.members({sid for aid, sid in story_of.items() if aid not in alone})
         stories = {sid: summarize(sid, ms) for sid, ms in members.items() if ms}
         for aid, sid in story_of.items():  # not visible yet (no refresh needed for its own fields)
             stories.setdefault(sid, summarize(sid, [Member(prints[aid], sid, prints[aid].seen_at)]))
@@ -127,6 +134,7 @@ class Stories:
         touched = Touched()
         touched.add(assignment, {a: assignment.stories[s] for a in written
                                  if (s := assignment.story_of.get(a)) in assignment.stories})
+        touched.stories.update(assignment.stories)  # stories of one included: stored copies lack the fields
         return self.finish(touched, restamp=restamp)
 
     def finish(self, touched: Touched, *, restamp: Iterable[str] = ()) -> int:

@@ -211,3 +211,36 @@ def test_backfill_gives_an_existing_index_its_stories_and_is_idempotent(cluster,
     es.indices.refresh(index=f"{settings.index_prefix}-*")
     assert again.articles == 5 and {u: s["id"] for u, s in _stories(settings, es).items()} == \
         {u: s["id"] for u, s in stories.items()}
+
+
+def test_a_watch_tells_of_a_story_once_whatever_the_number_of_copies(cluster, tagged, es_url):
+    from alerts_servers import WebhookReceiver
+
+    from pipeline.alerts.model import Target, Watch, WatchSearch
+    from pipeline.alerts.run import add_watch, deliver_watches, evaluate_watches
+
+    settings, es = cluster
+    receiver = WebhookReceiver()
+    try:
+        settings = type(settings)(**{**settings.__dict__, "alert_webhooks": f"ops={receiver.url}",
+                                     "alert_retry_initial_seconds": 0.05, "alert_timeout": 3.0})
+        for search in (WatchSearch(text="grain strike"), WatchSearch(speakers=["Marta Kowalczyk"], claims=True)):
+            add_watch(settings, Watch.new("claims" if search.claims else "articles", search, Target.parse("webhook:ops"),
+                                          now=datetime.now(UTC) - timedelta(hours=1)), es=es)
+
+        def run() -> None:
+            manifest = evaluate_watches(settings, es=es, setup=False)
+            deliver_watches(settings, [w for batch in manifest["deliver"] for w in batch], es=es)
+
+        _ingest(settings, es, [[tagged["copy0"]]])
+        run()
+        _ingest(settings, es, [[tagged["copy1"]], [tagged["copy2"]]])  # later copies: nothing new to tell
+        run()
+        bodies = receiver.bodies()
+        urls = [i["url"] for b in bodies for i in b["items"]]
+        assert len(bodies) == 2, bodies  # one message per watch, from the first run
+        assert all(u == tagged["copy0"].article.url for u in urls)
+        claim_items = [i for b in bodies for i in b["items"] if i.get("speaker")]
+        assert claim_items and len(claim_items) == len({i["claim"] for i in claim_items})  # each statement once
+    finally:
+        receiver.stop()
