@@ -90,9 +90,9 @@ def main() -> int:
             batch = list(_stored_docs(loaded, size - loaded, rng))
             stored_sigs += [s for s, _ in batch]
             helpers.bulk(es, ({"_index": index, "_id": d["article_id"], "_source": d} for _, d in batch),
-                         chunk_size=2000, request_timeout=120)
+                         chunk_size=2000)
             es.indices.refresh(index=index)
-            es.indices.forcemerge(index=index, max_num_segments=1, request_timeout=600)  # as a settled index
+            es.options(request_timeout=600).indices.forcemerge(index=index, max_num_segments=1)  # settled
             loaded = size
             print(f"stored:   {size} fingerprints (loaded in {time.perf_counter() - t0:.0f}s)")
 

@@ -57,6 +57,8 @@ class IndexSink:
         self.run_id = run_id
         self.stories = stories
         self._touched = Touched()
+        self._held: list[TaggedArticle] = []  # copies of stories seen before: written once, at close
+        self._closing = False
         self.on_written = on_written
         self.report = SinkReport()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newswatch-index")
@@ -115,6 +117,10 @@ class IndexSink:
             for f in futures:
                 f.result()
         self._executor.shutdown(wait=True)
+        if self._held:
+            self._closing = True
+            held, self._held = self._held, []
+            self._write(Processed(articles=held))
         self._finish_stories()
         return self.report
 
@@ -135,6 +141,15 @@ class IndexSink:
             return
         try:
             assignment, articles, events = self._assign(batch)
+            if assignment is not None and not self._closing:
+                # another copy of a story already stored: its fields change as copies arrive, so it is
+                # written once at close (with the task's last copy) instead of now and again then
+                later = {t.article.article_id for t in articles if t.story is not None and t.story.size > 1}
+                if later:
+                    self._held += [t for t in batch.articles if t.article.article_id in later]
+                    articles = [t for t in articles if t.article.article_id not in later]
+                    batch = Processed(articles=[t for t in batch.articles if t.article.article_id not in later],
+                                      events=batch.events)
             result = self.writer.write(articles) if articles else None
             failed = {i.article_id: i.outcome for i in result.failed} if result else {}
             if assignment is not None and self.stories is not None:

@@ -12,8 +12,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import numpy as np
+
 from pipeline.records import Story
-from pipeline.stories.fingerprint import Fingerprint, are_copies
+from pipeline.stories.fingerprint import MIN_JACCARD, NUM_PERM, Fingerprint, are_copies
 
 
 @dataclass(frozen=True)
@@ -79,17 +81,21 @@ def plan(new: Sequence[Fingerprint], stored: Iterable[Member], window: timedelta
     union = _Union()
     for m in members.values():
         union.find(m.story_key)
-    for fp in new:
-        me = members[fp.article_id]
-        if not fp.comparable:
-            continue
-        for other in members.values():
-            if other.article_id == fp.article_id or not other.print.comparable:
+    pool = [m for m in members.values() if m.print.comparable]
+    if pool:
+        signatures = np.vstack([m.print.hashvalues() for m in pool])
+        for fp in new:
+            if not fp.comparable:
                 continue
-            if abs(other.print.seen_at - fp.seen_at) > window:
-                continue
-            if are_copies(fp, other.print):
-                union.union(me.story_key, other.story_key)
+            me = members[fp.article_id]
+            # estimated Jaccard against every member at once; only the likely copies are checked further
+            shared = np.count_nonzero(signatures == fp.hashvalues(), axis=1)
+            for i in np.flatnonzero(shared >= MIN_JACCARD * NUM_PERM):
+                other = pool[int(i)]
+                if other.article_id == fp.article_id or abs(other.print.seen_at - fp.seen_at) > window:
+                    continue
+                if are_copies(fp, other.print):
+                    union.union(me.story_key, other.story_key)
     out = Plan()
     for m in members.values():
         started, story_id = union.find(m.story_key)

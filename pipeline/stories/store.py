@@ -18,7 +18,7 @@ from pipeline.index.transport import OVERLOADED
 from pipeline.stories.cluster import Member
 from pipeline.stories.fingerprint import Fingerprint, decode_signature
 
-CANDIDATES_PER_ARTICLE = 100
+CANDIDATES_PER_ARTICLE = 50  # stories per article, one member each
 MEMBERS_PER_STORY = 10_000
 _MEMBER_FIELDS = ["article_id", "story_id", "story_started_at", "seen_at", "url", "outlet", "words", "shingles"]
 
@@ -64,7 +64,9 @@ class FingerprintStore:
         for fp in prints:
             searches.append({"index": self.index})
             searches.append({
+                # the closest copy of each story (most band keys shared) stands for the story
                 "size": CANDIDATES_PER_ARTICLE, "track_total_hits": False, "_source": {"excludes": ["bands"]},
+                "collapse": {"field": "story_id"},
                 "query": {"bool": {
                     "should": [{"term": {"bands": b}} for b in fp.bands], "minimum_should_match": 1,
                     "filter": [{"range": {"seen_at": {"gte": (fp.seen_at - window).isoformat(),

@@ -244,3 +244,26 @@ def test_a_watch_tells_of_a_story_once_whatever_the_number_of_copies(cluster, ta
         assert claim_items and len(claim_items) == len({i["claim"] for i in claim_items})  # each statement once
     finally:
         receiver.stop()
+
+
+def test_cli_search_json_carries_the_story_and_index_stories_backfills(cluster, tagged, monkeypatch, capsys):
+    import json
+
+    from pipeline.cli import main
+
+    settings, es = cluster
+    monkeypatch.setenv("NEWSWATCH_ES_URL", settings.es_url)
+    monkeypatch.setenv("NEWSWATCH_INDEX_PREFIX", settings.index_prefix)
+    _ingest(settings, es, [[tagged[n]] for n in ("copy0", "copy1", "copy2", "same_site")])
+    capsys.readouterr()
+    assert main(["search", "grain", "ports", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    (hit,) = out["articles"]
+    assert hit["story"]["size"] == 3 and hit["story"]["outlet_count"] == 3 and out["stories"] == 1
+    assert main(["search", "grain", "ports", "--all-copies", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["articles"]) == 3
+    assert main(["search", "grain", "ports"]) == 0
+    assert "(3 copies, 3 outlets)" in capsys.readouterr().out
+
+    assert main(["index", "stories"]) == 0  # nothing to change: every article is in its story already
+    assert "4 article(s) clustered, 1 multi-copy story(ies)" in capsys.readouterr().out
