@@ -331,20 +331,23 @@ def main() -> int:
 
         print(f"warm-up:  Elasticsearch bulk-wrote and deleted 240 tagged articles in {warm_cluster(es, es_url):.1f}s")
         baseline = None
+        es_pid = int((node_dir / "node.pid").read_text()) if node_dir is not None else None
         if args.stories_baseline:  # before the timed run, so the timed run meets the larger index
             for _ in range(args.articles):
                 site.add()
             os.environ["NEWSWATCH_STORY_CLUSTERING"] = "false"
+            b_cpu0 = _cpu_seconds([os.getpid(), *([es_pid] if es_pid else [])])
             try:
                 baseline = _run_ingest()
             finally:
                 del os.environ["NEWSWATCH_STORY_CLUSTERING"]
+            b_cpu1 = _cpu_seconds([os.getpid(), *([es_pid] if es_pid else [])])
+            baseline_cpu = sum(v - b_cpu0.get(k, 0.0) for k, v in b_cpu1.items())
         urls = [site.add() for _ in range(args.articles)]
 
         # 1. throughput through the DAG, between two measurements of the ceiling (the machine is shared)
         pages = _fetch(urls)
         before = _ceiling(pages)
-        es_pid = int((node_dir / "node.pid").read_text()) if node_dir is not None else None
         cpu0 = _cpu_seconds([os.getpid()])
         es0 = _cpu_seconds([es_pid]) if es_pid else {}
         elapsed, summary = _run_ingest()
@@ -361,6 +364,10 @@ def main() -> int:
                   f"{b_aps:.2f} articles/s; with it {pipeline_aps:.2f}: clustering adds "
                   f"{(elapsed / summary['articles_indexed']) / (b_elapsed / b_summary['articles_indexed']) - 1:+.1%} "
                   "to the time per article (goal <= +10%)")
+            run_cpu = sum(v - cpu0.get(k, 0.0) for k, v in cpu1.items()) + sum(v - es0.get(k, 0.0) for k, v in es1.items())
+            print(f"stories:  CPU-s (newswatch + Elasticsearch) without clustering {baseline_cpu:.1f}, with it "
+                  f"{run_cpu:.1f}: {run_cpu / baseline_cpu - 1:+.1%} (wall time on a shared machine varies with "
+                  "its load; CPU-seconds much less)")
         tasks = summary["task_seconds"]
         print("  time in tasks: " + ", ".join(f"{k} {v:.1f}s" for k, v in tasks.items())
               + f"; orchestration between tasks {elapsed - sum(tasks.values()):.1f}s")

@@ -89,6 +89,8 @@ class Settings:
     story_min_words: int = 40
     # Kibana
     kibana_url: str = "http://127.0.0.1:5601"
+    # where browsers reach Kibana (the Airflow UI's nav link), when it differs from kibana_url
+    kibana_public_url: str = ""
     kibana_username: str | None = None
     kibana_password: str | None = None
     kibana_space: str = ""
