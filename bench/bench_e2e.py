@@ -148,15 +148,25 @@ def _run_ingest() -> tuple[float, dict]:
     return elapsed, summary
 
 
-def _cpu_seconds(pids: list[int]) -> dict[tuple[int, str], float]:
-    """CPU seconds (user + system) so far of these processes and all their descendants, by (pid, role)."""
+def _cpu_seconds(pids: list[int], exclude: int | None = None) -> dict[tuple[int, str], float]:
+    """CPU seconds (user + system) so far of these processes and all their descendants, by (pid, role);
+    without `exclude` and its descendants (the Elasticsearch node, when this process started it)."""
     import psutil
 
     out: dict[tuple[int, str], float] = {}
+    skip: set[int] = set()
+    if exclude:
+        try:
+            node = psutil.Process(exclude)
+            skip = {node.pid, *(c.pid for c in node.children(recursive=True))}
+        except psutil.Error:
+            pass
     for pid in pids:
         try:
             root = psutil.Process(pid)
             for proc in [root, *root.children(recursive=True)]:
+                if proc.pid in skip and proc.pid != root.pid:
+                    continue
                 times = proc.cpu_times()
                 out[(proc.pid, _role(proc, root))] = times.user + times.system
         except psutil.Error:
@@ -336,22 +346,22 @@ def main() -> int:
             for _ in range(args.articles):
                 site.add()
             os.environ["NEWSWATCH_STORY_CLUSTERING"] = "false"
-            b_cpu0 = _cpu_seconds([os.getpid(), *([es_pid] if es_pid else [])])
+            b_cpu0 = {**_cpu_seconds([os.getpid()], exclude=es_pid), **(_cpu_seconds([es_pid]) if es_pid else {})}
             try:
                 baseline = _run_ingest()
             finally:
                 del os.environ["NEWSWATCH_STORY_CLUSTERING"]
-            b_cpu1 = _cpu_seconds([os.getpid(), *([es_pid] if es_pid else [])])
+            b_cpu1 = {**_cpu_seconds([os.getpid()], exclude=es_pid), **(_cpu_seconds([es_pid]) if es_pid else {})}
             baseline_cpu = sum(v - b_cpu0.get(k, 0.0) for k, v in b_cpu1.items())
         urls = [site.add() for _ in range(args.articles)]
 
         # 1. throughput through the DAG, between two measurements of the ceiling (the machine is shared)
         pages = _fetch(urls)
         before = _ceiling(pages)
-        cpu0 = _cpu_seconds([os.getpid()])
+        cpu0 = _cpu_seconds([os.getpid()], exclude=es_pid)
         es0 = _cpu_seconds([es_pid]) if es_pid else {}
         elapsed, summary = _run_ingest()
-        cpu1 = _cpu_seconds([os.getpid()])
+        cpu1 = _cpu_seconds([os.getpid()], exclude=es_pid)
         es1 = _cpu_seconds([es_pid]) if es_pid else {}
         indexed = summary["articles_indexed"]
         pipeline_aps = indexed / elapsed

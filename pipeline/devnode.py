@@ -1,6 +1,9 @@
 """Start, inspect and stop the embedded Elasticsearch dev node (`es-dev-node/`), a real single-node cluster.
 
-The node runs in the background, one per data folder. The folder holds everything it owns:
+The node runs in the background, one per data folder. With `ClusterOptions` it is one node of a
+cluster instead (its transport port, the other nodes' transport addresses to discover, and the
+initial master nodes on the first start): `pipeline.stack` runs three that way. The folder holds
+everything it owns:
 
     <data_dir>/node.pid    the JVM's process id (`ps -o rss= -p $(cat node.pid)`)
     <data_dir>/node.url    the URL it answers on
@@ -30,6 +33,7 @@ from pathlib import Path
 from pipeline.config import REPO_ROOT, Settings
 
 __all__ = [
+    "ClusterOptions",
     "DevNodeError",
     "NodeStatus",
     "PortTaken",
@@ -71,6 +75,26 @@ class PortTaken(DevNodeError):
 
 
 @dataclass(frozen=True)
+class ClusterOptions:
+    """One node of a multi-node cluster: its names, its transport port, the transport addresses of
+    the nodes to discover (`host:port`), and the master-eligible node names that bootstrap a new
+    cluster (give them on the first start only; a formed cluster remembers its masters)."""
+
+    cluster_name: str
+    node_name: str
+    transport_port: int
+    seed_hosts: tuple[str, ...]
+    initial_master_nodes: tuple[str, ...] = ()
+
+    def arguments(self) -> list[str]:
+        args = ["--cluster-name", self.cluster_name, "--node-name", self.node_name,
+                "--transport-port", str(self.transport_port), "--seed-hosts", ",".join(self.seed_hosts)]
+        if self.initial_master_nodes:
+            args += ["--initial-master-nodes", ",".join(self.initial_master_nodes)]
+        return args
+
+
+@dataclass(frozen=True)
 class NodeStatus:
     data_dir: Path
     running: bool
@@ -108,12 +132,16 @@ def start(
     timeout: float = 60.0,
     heap: str = "512m",
     stop_with_caller: bool = False,
+    cluster: ClusterOptions | None = None,
+    env: dict[str, str] | None = None,
 ) -> str:
     """Start the node in the background and return its URL, once `GET /` answers (when `wait`).
 
     If our node already runs for this folder it is reused, not started twice. Raises PortTaken when
     something else listens on the port, DevNodeError when the node fails to come up within `timeout`.
     `stop_with_caller`: the node stops itself when this process exits (test sessions, even killed ones).
+    `cluster`: join or form a cluster with other nodes instead of being a cluster of one.
+    `env`: extra environment variables for the JVM.
     """
     folder = Path(data_dir).expanduser().resolve()
     pid_file, url_file, log_file = _paths(folder)
@@ -127,6 +155,8 @@ def start(
         return current.url
 
     _check_port_free(port)
+    if cluster is not None:
+        _check_port_free(cluster.transport_port)
     java, classpath = _launcher()
     cds = NODE_PROJECT / "target" / "es-dev-node.jsa"  # written by build.sh; halves the CPU a start needs
     folder.mkdir(parents=True, exist_ok=True)
@@ -147,6 +177,7 @@ def start(
         "--port",
         str(port),
         *(["--parent-pid", str(os.getpid())] if stop_with_caller else []),
+        *(cluster.arguments() if cluster is not None else []),
     ]
     with log_file.open("ab") as out:
         out.write(f"\n--- newswatch: starting dev node at {time.strftime('%Y-%m-%dT%H:%M:%S%z')}\n".encode())
@@ -157,6 +188,7 @@ def start(
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=folder,
+            env={**os.environ, **env} if env else None,
             start_new_session=True,  # Ctrl-C in the starting shell must not kill the node
         )
     _children[process.pid] = process

@@ -9,9 +9,15 @@ from elasticsearch import Elasticsearch
 from pipeline.config import Settings
 
 
+def es_hosts(settings: Settings) -> list[str]:
+    """The node URLs of `es_url`: one, or several comma-separated (a cluster without a load balancer;
+    the client spreads requests over them and retries a request on another node when one is down)."""
+    return [url.strip() for url in settings.es_url.split(",") if url.strip()]
+
+
 def client_kwargs(settings: Settings) -> dict[str, Any]:
     kwargs: dict[str, Any] = {
-        "hosts": [settings.es_url],
+        "hosts": es_hosts(settings),
         "request_timeout": settings.es_request_timeout,
         "retry_on_timeout": True,
         "max_retries": 2,

@@ -5,16 +5,33 @@ from __future__ import annotations
 import argparse
 import sys
 
+from pipeline.cli.helptext import add_command
+
+ACTIONS = (
+    ("start", "start the node in the background; prints its URL once it answers",
+     "newswatch es start\nnewswatch es start --port 9201 --data-dir /tmp/es-node"),
+    ("status", "say whether the node runs and answers (exit 0 if it does, 1 if not)",
+     "newswatch es status"),
+    ("stop", "stop the node cleanly and wait for it", "newswatch es stop"),
+)
+
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("es", help="start, inspect or stop the embedded Elasticsearch dev node")
+    p = add_command(
+        sub, "es", help="start, inspect or stop a local Elasticsearch node for development",
+        description="""
+            A real Elasticsearch (Elastic's own server code, run in-process by es-dev-node/) on this
+            machine, without Docker: enough for the demo, the tests and trying newswatch out. It keeps
+            its data in <NEWSWATCH_DATA_DIR>/es-node and listens on 127.0.0.1. docs/es-dev-node.md says
+            what it lacks compared with a full cluster.""",
+        example="""
+            newswatch es start      # prints http://127.0.0.1:9200 once it answers
+            newswatch es status
+            newswatch es stop""")
     actions = p.add_subparsers(dest="es_action", required=True, metavar="ACTION")
-    for name, help_text in (
-        ("start", "start the node in the background; prints its URL once it answers"),
-        ("status", "say whether the node runs and answers (exit 0 if it does, 1 if not)"),
-        ("stop", "stop the node cleanly and wait for it"),
-    ):
-        a = actions.add_parser(name, help=help_text)
+    for name, help_text, example in ACTIONS:
+        a = add_command(actions, name, help=help_text, description=help_text[0].upper() + help_text[1:] + ".",
+                        example=example)
         a.add_argument("--data-dir", help="node folder (default: NEWSWATCH_ES_NODE_DIR or <data_dir>/es-node)")
         if name == "start":
             a.add_argument("--port", type=int, help="HTTP port on 127.0.0.1 (default: NEWSWATCH_ES_NODE_PORT or 9200)")

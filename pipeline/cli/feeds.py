@@ -7,12 +7,17 @@ Settings.data_dir (`--state` picks explicitly).
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
+
+from pipeline.cli.helptext import add_command
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from pipeline.config import Settings
@@ -22,13 +27,27 @@ if TYPE_CHECKING:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("feeds", help="poll feeds, list them, import/export OPML", description=__doc__.splitlines()[0])
+    p = add_command(
+        sub, "feeds", help="poll feeds, list them, import/export OPML",
+        description="""
+            The news feeds newswatch follows (seeds/feeds.yaml, or NEWSWATCH_FEEDS_FILE): poll them once
+            by hand and see what is new, list them with their state (last poll, failures, next poll),
+            and move feed lists in and out as OPML. Each feed's state (ETag, backoff, what it has
+            already seen) lives in Elasticsearch when it is reachable, else in a JSON file.""",
+        example="""
+            newswatch feeds list
+            newswatch feeds poll --all --entries new.jsonl
+            newswatch feeds import-opml subscriptions.opml --dry-run
+            newswatch feeds export-opml -o feeds.opml""")
     p.add_argument("--feeds", dest="feeds_file", help="feed list (default: Settings.feeds_file, seeds/feeds.yaml)")
     p.add_argument("--state", choices=("auto", "es", "file", "memory"), default="auto",
                    help="where per-feed state lives (default: Elasticsearch if reachable, else a JSON file)")
     fsub = p.add_subparsers(dest="feeds_command", required=True, metavar="ACTION")
 
-    poll = fsub.add_parser("poll", help="run one polling cycle and print a per-feed summary")
+    poll = add_command(fsub, "poll", help="run one polling cycle and print a per-feed summary",
+                       description="Poll the feeds that are due (or --all, or --only some) with conditional "
+                                   "requests, and print\nwhat each one gave. Exit code 1 when a feed failed.",
+                       example="newswatch feeds poll\nnewswatch feeds poll --only bbc-world --entries - | jq .url")
     poll.add_argument("--all", action="store_true", help="poll every enabled feed, not only those due")
     poll.add_argument("--only", action="append", default=[], metavar="FEED_ID", help="poll just these feeds")
     poll.add_argument("--entries", metavar="PATH", help="write new entries as JSON Lines to PATH ('-' for stdout)")
@@ -37,16 +56,24 @@ def register(sub: argparse._SubParsersAction) -> None:
                       help="let feeds live on loopback/private addresses (local simulator)")
     poll.set_defaults(handler=_poll)
 
-    ls = fsub.add_parser("list", help="list feeds with their polling state")
+    ls = add_command(fsub, "list", help="list feeds with their polling state",
+                     description="Every configured feed with its language, tags, last status, last and next "
+                                 "poll, and failures.",
+                     example="newswatch feeds list\nnewswatch feeds --state file list --json")
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(handler=_list)
 
-    imp = fsub.add_parser("import-opml", help="add the feeds of an OPML file to the feed list")
+    imp = add_command(fsub, "import-opml", help="add the feeds of an OPML file to the feed list",
+                      description="Add the feeds of an OPML file (a feed reader's export) to the feeds file; "
+                                  "feeds already\nlisted are kept as they are.",
+                      example="newswatch feeds import-opml subscriptions.opml --dry-run")
     imp.add_argument("opml", help="OPML file")
     imp.add_argument("--dry-run", action="store_true", help="show what would be added, change nothing")
     imp.set_defaults(handler=_import_opml)
 
-    exp = fsub.add_parser("export-opml", help="write the feed list as OPML")
+    exp = add_command(fsub, "export-opml", help="write the feed list as OPML",
+                      description="Write the feeds file as OPML, for a feed reader or another newswatch.",
+                      example="newswatch feeds export-opml -o feeds.opml")
     exp.add_argument("-o", "--output", help="output file (default: stdout)")
     exp.set_defaults(handler=_export_opml)
 
@@ -63,6 +90,9 @@ def _settings(args: argparse.Namespace) -> Settings:
 def _load(settings: Settings) -> FeedLoad:
     from pipeline.feeds.catalog import load_feeds
 
+    if not Path(settings.feeds_file).is_file():  # the user's input, not a feed problem: exit code 2
+        raise FileNotFoundError(errno.ENOENT, "no such feeds file (see --feeds / NEWSWATCH_FEEDS_FILE)",
+                                settings.feeds_file)
     load = load_feeds(settings.feeds_file)
     for err in load.errors:
         print(f"warning: {settings.feeds_file}: {err}", file=sys.stderr)
@@ -84,34 +114,20 @@ def open_store(kind: str, settings: Settings) -> tuple[FeedStateStore, str]:
             from pipeline.index.setup import ensure_indices
 
             es = client_from_settings(settings).options(request_timeout=3, max_retries=0)
-            if es.ping():
-                ensure_indices(es, settings)
-                store = ElasticsearchFeedStateStore(es, IndexNames(settings.index_prefix).feeds)
-                return store, f"Elasticsearch {settings.es_url}"
-            why = "not reachable"
+            es.info()  # raises when the cluster does not answer, with the reason
+            ensure_indices(es, settings)
+            store = ElasticsearchFeedStateStore(es, IndexNames(settings.index_prefix).feeds)
+            return store, f"Elasticsearch {settings.es_url}"
         except Exception as exc:  # any client/connection problem means: not available
-            why = f"{type(exc).__name__}: {exc}"
-        if kind == "es":
-            raise SystemExit(f"newswatch feeds: Elasticsearch at {settings.es_url} unavailable ({why})")
+            if kind == "es":
+                from pipeline.index.errors import ClusterUnavailable
+
+                raise ClusterUnavailable(f"Elasticsearch at {settings.es_url} unavailable ({exc})",
+                                         url=settings.es_url) from exc
+            log.info("feed state in a file: Elasticsearch at %s unavailable (%s: %s)", settings.es_url,
+                     type(exc).__name__, exc)
     path = Path(settings.data_dir) / "feed-state.json"
     return JsonFileFeedStateStore(path), f"file {path}"
-
-
-class _Progress:
-    def __init__(self, total: int, stream: TextIO) -> None:
-        self.total = total
-        self.done = 0
-        self.stream = stream
-
-    def __call__(self, result: PollResult) -> None:
-        self.done += 1
-        width = 30
-        filled = int(width * self.done / max(1, self.total))
-        self.stream.write(f"\r[{'#' * filled}{'-' * (width - filled)}] {self.done}/{self.total} {result.feed_id[:30]:30}")
-        self.stream.flush()
-        if self.done == self.total:
-            self.stream.write("\r" + " " * (width + 50) + "\r")
-            self.stream.flush()
 
 
 def _ago(when: datetime | None, now: datetime) -> str:
@@ -141,6 +157,7 @@ def print_table(rows: list[list[Any]], headers: list[str], out: TextIO | None = 
 # actions ---------------------------------------------------------------------------------------
 
 def _poll(args: argparse.Namespace) -> int:
+    from pipeline.cli.progress import Progress
     from pipeline.feeds.poller import poll_feeds_async
     from pipeline.feeds.schedule import due_feeds
     from pipeline.fetch import aio
@@ -157,8 +174,9 @@ def _poll(args: argparse.Namespace) -> int:
     elif not args.all:
         feeds = due_feeds(feeds, store)
     print(f"polling {len(feeds)} of {len(load.feeds)} feeds (state: {where})", file=sys.stderr)
-    progress = _Progress(len(feeds), sys.stderr) if sys.stderr.isatty() and feeds else None
-    results = aio.run(poll_feeds_async(feeds, store, settings, on_result=progress))
+    with Progress(len(feeds), "polling") as progress:
+        results = aio.run(poll_feeds_async(feeds, store, settings,
+                                           on_result=lambda r: progress.advance(f"{r.feed_id}: {r.outcome.status.value}")))
     now = datetime.now(UTC)
     if args.entries:
         _write_entries(args.entries, results)

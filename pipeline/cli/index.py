@@ -1,4 +1,5 @@
-"""`newswatch index setup|status|migrate`: templates and aliases, versions and drift, migrations."""
+"""`newswatch index setup|status|migrate|stories`: templates and aliases, versions and drift, migrations,
+the stories back-fill."""
 
 from __future__ import annotations
 
@@ -6,20 +7,54 @@ import argparse
 import json
 import sys
 
+from pipeline.cli.helptext import add_command
+
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("index", help="create, inspect and migrate the Elasticsearch indices")
+    p = add_command(
+        sub, "index", help="create, inspect and migrate the Elasticsearch indices",
+        description="""
+            Look after newswatch's indices in Elasticsearch: articles, claims, feeds and events, each
+            behind an alias. `setup` creates or updates them from the code's mappings (run it after an
+            upgrade; it is safe to repeat), `status` shows each index's version, size and any drift
+            between the live mapping and the code's, and `migrate` copies an index into a new version
+            and moves the alias at once, so searches keep working.""",
+        example="""
+            newswatch index setup
+            newswatch index status
+            newswatch index migrate articles --delete-old""",
+        epilog="Exit code 1 from setup and status means drift: run `newswatch index migrate`.")
     isub = p.add_subparsers(dest="index_command", required=True, metavar="ACTION")
-    s = isub.add_parser("setup", help="create templates, ILM policy, indices and aliases (idempotent)")
+    s = add_command(isub, "setup", help="create templates, ILM policy, indices and aliases (idempotent)",
+                    description="Create or update the index templates, the ILM policy (where the cluster has "
+                                "ILM), the indices\nand their aliases. Safe to repeat.",
+                    example="newswatch index setup\nNEWSWATCH_ES_URL=https://es.internal:9200 newswatch index setup")
     s.add_argument("--json", action="store_true", help="print the setup report as JSON")
     s.set_defaults(handler=_setup)
-    st = isub.add_parser("status", help="versions, document counts and mapping drift per index")
+    st = add_command(isub, "status", help="versions, document counts and mapping drift per index",
+                     description="Per alias: the index versions behind it, their document counts, and fields "
+                                 "whose live mapping\ndiffers from the code's (drift: exit code 1).",
+                     example="newswatch index status\nnewswatch index status --json")
     st.add_argument("--json", action="store_true", help="print JSON")
     st.set_defaults(handler=_status)
-    m = isub.add_parser("migrate", help="copy into the next index version and flip the alias atomically")
+    m = add_command(isub, "migrate", help="copy into the next index version and flip the alias atomically",
+                    description="Copy each index into its next version (built from the current mappings), "
+                                "check the counts,\nthen move the alias in one step. The old index stays "
+                                "unless --delete-old.",
+                    example="newswatch index migrate            # every kind\nnewswatch index migrate claims "
+                            "--delete-old")
     m.add_argument("kinds", nargs="*", metavar="KIND", help="articles, claims, feeds, events (default: all)")
     m.add_argument("--delete-old", action="store_true", help="delete the previous version after the flip")
     m.set_defaults(handler=_migrate)
+    sto = add_command(isub, "stories", help="group stored articles into stories (back-fill; idempotent)",
+                      description="Cluster the stored articles, oldest first, into stories: copies of one "
+                                  "article\nacross outlets (docs/stories.md). Articles already in a story keep "
+                                  "it, so it is safe to repeat.",
+                      example="newswatch index stories\nnewswatch index stories --missing   # only articles "
+                              "indexed before stories")
+    sto.add_argument("--missing", action="store_true", help="only articles without story fields")
+    sto.add_argument("--limit", type=int, default=None, metavar="N", help="at most N articles")
+    sto.set_defaults(handler=_stories)
 
 
 def _client() -> tuple:
@@ -31,15 +66,10 @@ def _client() -> tuple:
 
 
 def _setup(args: argparse.Namespace) -> int:
-    from pipeline.index.errors import IndexLayerError
     from pipeline.index.setup import setup_indices
 
     es, settings = _client()
-    try:
-        report = setup_indices(es, settings)
-    except IndexLayerError as exc:
-        print(f"newswatch index setup: {exc}", file=sys.stderr)
-        return 1
+    report = setup_indices(es, settings)
     if args.json:
         print(json.dumps({"features": report.features.as_dict(), "created": report.created,
                           "adopted": report.adopted, "mapping_updated": report.mapping_updated,
@@ -63,15 +93,10 @@ def _setup(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from pipeline.index.errors import IndexLayerError
     from pipeline.index.migrate import index_status
 
     es, settings = _client()
-    try:
-        statuses = index_status(es, settings)
-    except IndexLayerError as exc:
-        print(f"newswatch index status: {exc}", file=sys.stderr)
-        return 1
+    statuses = index_status(es, settings)
     if args.json:
         print(json.dumps([{**s.__dict__, "drift": s.drift} for s in statuses], indent=2))
         return 1 if any(s.drift for s in statuses) else 0
@@ -92,7 +117,7 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    from pipeline.index.errors import IndexLayerError
+    from pipeline.cli.progress import Progress
     from pipeline.index.migrate import migrate
     from pipeline.index.names import KINDS
 
@@ -102,13 +127,32 @@ def _migrate(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     es, settings = _client()
-    try:
-        results = migrate(es, settings, args.kinds or None, delete_old=args.delete_old)
-    except IndexLayerError as exc:
-        print(f"newswatch index migrate: {exc}", file=sys.stderr)
-        return 1
-    for r in results:
-        old = ", ".join(r.source) or "(none)"
-        print(f"{r.alias}: {old} -> {r.target}  {r.copied} doc(s) by {r.method} in {r.seconds:.1f}s"
-              + ("  (old deleted)" if r.deleted_old else ""))
+    kinds = list(dict.fromkeys(args.kinds)) or list(KINDS)
+    with Progress(len(kinds), "migrating") as progress:
+        for kind in kinds:  # one at a time, so each finished index shows at once
+            progress.advance(kind, n=0)
+            (r,) = migrate(es, settings, [kind], delete_old=args.delete_old)
+            old = ", ".join(r.source) or "(none)"
+            progress.echo(f"{r.alias}: {old} -> {r.target}  {r.copied} doc(s) by {r.method} in {r.seconds:.1f}s"
+                          + ("  (old deleted)" if r.deleted_old else ""))
+            progress.advance()
+    return 0
+
+
+def _stories(args: argparse.Namespace) -> int:
+    from pipeline.cli.progress import Progress
+    from pipeline.index.names import IndexNames
+    from pipeline.index.setup import ensure_indices
+    from pipeline.stories.backfill import backfill, missing_only
+
+    es, settings = _client()
+    ensure_indices(es, settings)
+    query = missing_only() if args.missing else {"match_all": {}}
+    total = es.count(index=IndexNames(settings.index_prefix).articles, query=query)["count"]
+    if args.limit is not None:
+        total = min(total, args.limit)
+    with Progress(total, "grouping into stories") as progress:
+        report = backfill(es, settings, only_missing=args.missing, limit=args.limit,
+                          progress=lambda n: progress.advance(n=n))
+    print(report.line())
     return 0

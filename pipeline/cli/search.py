@@ -9,6 +9,19 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+SEARCH_DESCRIPTION = """\
+Search what newswatch has indexed: articles (with highlighted passages, their claims and counts by
+entity, speaker, site and date), or with --claims the claims themselves. Names resolve through the
+alias table, so --entity DPRK also finds "North Korea". Errors in the query (an unknown field, an
+unbalanced parenthesis) exit with code 2; an unreachable Elasticsearch with code 3."""
+
+SEARCH_EXAMPLES = """\
+examples:
+  newswatch search "North Korea" --entity DPRK --since 2026-01-01
+  newswatch search inflation --claims --certainty low
+  newswatch search --claims --speaker Stoltenberg --json | jq '.claims[].text'
+  newswatch search 'title:"rate cut" AND NOT site:example.org' --no-facets"""
+
 
 def _date(value: str) -> datetime:
     try:
@@ -29,11 +42,15 @@ def add_filter_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("search", help="search articles or claims by text, entity, speaker and certainty")
+    p = sub.add_parser("search", help="search articles or claims by text, entity, speaker and certainty",
+                       description=SEARCH_DESCRIPTION, epilog=SEARCH_EXAMPLES,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     add_filter_arguments(p)
     p.add_argument("--since", type=_date, metavar="DATE", help="published on or after (YYYY-MM-DD)")
     p.add_argument("--until", type=_date, metavar="DATE", help="published on or before (YYYY-MM-DD)")
     p.add_argument("--claims", action="store_true", help="search claims instead of articles")
+    p.add_argument("--all-copies", action="store_true",
+                   help="list every copy of a story (default: one row per story, with its number of outlets)")
     p.add_argument("--size", type=int, default=10, help="number of results (default 10)")
     p.add_argument("--no-facets", action="store_true", help="skip the facets")
     p.add_argument("--json", action="store_true", help="print the response as JSON")
@@ -62,10 +79,16 @@ def _claim_line(c: Any, tty: bool) -> str:
     return f"    - {who} [{c.certainty or '?'}]: {text}"
 
 
+def _copies(story: Any) -> str:
+    """ "  (4 copies, 3 outlets)" when the hit stands for several copies."""
+    if story is None or story.size <= 1:
+        return ""
+    return f"  ({story.size} copies, {story.outlet_count} outlet{'s' if story.outlet_count != 1 else ''})"
+
+
 def _run(args: argparse.Namespace) -> int:
     from pipeline.config import load_settings
     from pipeline.es import client_from_settings
-    from pipeline.index.errors import ClusterUnavailable
     from pipeline.search.api import search
     from pipeline.search.query import SearchError, SearchQuery
 
@@ -73,14 +96,12 @@ def _run(args: argparse.Namespace) -> int:
     try:
         query = SearchQuery(text=" ".join(args.query), entities=args.entity, speakers=args.speaker,
                             certainty=args.certainty, sites=args.site, since=args.since, until=args.until,
-                            claims=args.claims, size=max(0, min(args.size, 500)), facets=not args.no_facets)
+                            claims=args.claims, size=max(0, min(args.size, 500)), facets=not args.no_facets,
+                            all_copies=args.all_copies)
         resp = search(client_from_settings(settings), query, settings)
     except SearchError as exc:
         print(f"newswatch search: {exc}", file=sys.stderr)
         return 2
-    except ClusterUnavailable as exc:
-        print(f"newswatch search: {exc}", file=sys.stderr)
-        return 1
     if args.json:
         print(resp.model_dump_json(indent=2))
         return 0
@@ -88,14 +109,18 @@ def _run(args: argparse.Namespace) -> int:
     for name, ids in resp.resolved.items():
         if ids and len(ids) == 1:
             print(f"({name} -> {ids[0]})")
-    print(f"{resp.total} {resp.mode} matched ({resp.took_ms} ms)")
+    grouped = "" if resp.stories is None else f" in {resp.stories} {'statements' if resp.mode == 'claims' else 'stories'}"
+    print(f"{resp.total} {resp.mode} matched{grouped} ({resp.took_ms} ms)")
+    if resp.notice:
+        print(f"note: {resp.notice}")
     if resp.mode == "claims":
         for c in resp.claims:
             print(_claim_line(c, tty).lstrip())
-            print(f"      {c.title or ''}  {c.site or ''}  {c.published_at.date() if c.published_at else ''}  {c.url or ''}")
+            print(f"      {c.title or ''}  {c.site or ''}  {c.published_at.date() if c.published_at else ''}  {c.url or ''}"
+                  + _copies(c.story))
     for hit in resp.articles:
         date = hit.published_at.date().isoformat() if hit.published_at else "undated"
-        print(f"\n* {hit.title or '(untitled)'}  [{hit.site or '?'}, {date}]")
+        print(f"\n* {hit.title or '(untitled)'}  [{hit.site or '?'}, {date}]{_copies(hit.story)}")
         print(f"  {hit.url}")
         for fragment in (hit.highlights.get("text") or hit.highlights.get("title") or [])[:2]:
             print(f"  ...{_plain(fragment, tty)}...")

@@ -11,10 +11,16 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
+from pipeline.cli.helptext import add_command
 from pipeline.cli.search import add_filter_arguments
 
 if TYPE_CHECKING:
     from pipeline.config import Settings
+
+WATCH_DESCRIPTION = """\
+Be told when something new matches a search. A watch is a saved search (the filters of `newswatch
+search`) with a target (a webhook or e-mail addresses) and a mode (every match at once, or a digest).
+After each scheduled ingest, Airflow's news_alerts DAG sends each new match once."""
 
 EXAMPLES = """examples:
   newswatch watch add stoltenberg-nk "North Korea" --speaker Stoltenberg --certainty low --claims \\
@@ -33,11 +39,14 @@ sends through the Connection newswatch_smtp or NEWSWATCH_SMTP_*. Credentials nev
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("watch", help="watchlists: saved searches that alert on new matches",
-                       description=__doc__.splitlines()[0], epilog=EXAMPLES,
+                       description=WATCH_DESCRIPTION, epilog=EXAMPLES,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     wsub = p.add_subparsers(dest="watch_command", required=True, metavar="ACTION")
 
     add = wsub.add_parser("add", help="add a watch (its search is checked against the cluster first)",
+                          description="Save a search (the filters of `newswatch search`) with where to send "
+                                      "new matches: a webhook\nor e-mail, at once or as a digest. The search is "
+                                      "tried against the cluster first.",
                           epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     add.add_argument("name", help="watch name: lowercase letters, digits, '-', '_', '.' (e.g. stoltenberg-nk)")
     add_filter_arguments(add)
@@ -53,30 +62,46 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--replace", action="store_true", help="change an existing watch (keeps its progress)")
     add.set_defaults(handler=_add)
 
-    ls = wsub.add_parser("list", help="every watch with its state")
+    ls = add_command(wsub, "list", help="every watch with its state",
+                     description="Every watch: its search, target, mode, and its last match, delivery and failure.",
+                     example="newswatch watch list\nnewswatch watch list --json")
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(handler=_list)
 
-    show = wsub.add_parser("show", help="one watch: definition, state, recent matches and deliveries")
+    show = add_command(wsub, "show", help="one watch: definition, state, recent matches and deliveries",
+                       description="One watch in full: its definition, how far it has evaluated, and its recent "
+                                   "matches and\ndeliveries (with their idempotency keys).",
+                       example="newswatch watch show stoltenberg-nk")
     show.add_argument("name")
     show.add_argument("--json", action="store_true")
     show.set_defaults(handler=_show)
 
-    pause = wsub.add_parser("pause", help="stop evaluating and sending")
+    pause = add_command(wsub, "pause", help="stop evaluating and sending",
+                        description="Stop evaluating the watch and sending its messages until it is resumed.",
+                        example='newswatch watch pause acme-mentions --reason "holiday"')
     pause.add_argument("name")
     pause.add_argument("--reason", default="paused by hand")
     pause.set_defaults(handler=_pause)
 
-    resume = wsub.add_parser("resume", help="start again; undelivered messages are retried")
+    resume = add_command(wsub, "resume", help="start again; undelivered messages are retried",
+                         description="Evaluate and send again; messages that were not delivered are retried.",
+                         example="newswatch watch resume acme-mentions\nnewswatch watch resume acme-mentions "
+                                 "--from-now   # skip what was indexed while paused")
     resume.add_argument("name")
     resume.add_argument("--from-now", action="store_true", help="skip what was indexed while the watch was paused")
     resume.set_defaults(handler=_resume)
 
-    rm = wsub.add_parser("remove", help="delete a watch (its delivery records stay)")
+    rm = add_command(wsub, "remove", help="delete a watch (its delivery records stay)",
+                     description="Delete a watch. The records of what it delivered stay in the index.",
+                     example="newswatch watch remove acme-mentions")
     rm.add_argument("name")
     rm.set_defaults(handler=_remove)
 
-    test = wsub.add_parser("test", help="print what the watch would send for the last 24 hours; sends nothing")
+    test = add_command(wsub, "test", help="print what the watch would send for the last 24 hours; sends nothing",
+                       description="Show the message the watch would send for what was indexed in the last "
+                                   "hours. Sends nothing\nand changes nothing.",
+                       example="newswatch watch test stoltenberg-nk\nnewswatch watch test stoltenberg-nk "
+                               "--hours 168 --json")
     test.add_argument("name")
     test.add_argument("--hours", type=float, default=24.0, help="look back this many hours (default 24)")
     test.add_argument("--json", action="store_true", help="print the webhook's JSON body instead")
@@ -89,30 +114,6 @@ def _settings() -> Settings:
     return load_settings()
 
 
-def _fail(exc: Exception, code: int = 2) -> int:
-    print(f"newswatch watch: {exc}", file=sys.stderr)
-    return code
-
-
-def _guard(fn: Any) -> Any:
-    """User errors exit 2 with one line, an unreachable cluster 1; never a traceback."""
-    def wrapper(args: argparse.Namespace) -> int:
-        import logging
-
-        from pipeline.alerts.model import WatchError
-
-        logging.getLogger("elastic_transport").setLevel(logging.ERROR)  # the one-line message says it
-        from pipeline.index.errors import IndexLayerError
-
-        try:
-            return int(fn(args) or 0)
-        except WatchError as exc:
-            return _fail(exc, 2)
-        except IndexLayerError as exc:
-            return _fail(exc, 1)
-    return wrapper
-
-
 def _store(settings: Settings) -> Any:
     from pipeline.alerts.run import stores
     from pipeline.es import client_from_settings
@@ -120,7 +121,6 @@ def _store(settings: Settings) -> Any:
     return stores(client_from_settings(settings), settings)
 
 
-@_guard
 def _add(args: argparse.Namespace) -> int:
     from pipeline.alerts.deliver import parse_webhooks
     from pipeline.alerts.model import Target, Watch, WatchSearch
@@ -149,7 +149,6 @@ def _when(value: Any) -> str:
     return value.isoformat(timespec="seconds") if value else "-"
 
 
-@_guard
 def _list(args: argparse.Namespace) -> int:
     settings = _settings()
     store, ledger = _store(settings)
@@ -173,7 +172,6 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
-@_guard
 def _show(args: argparse.Namespace) -> int:
     settings = _settings()
     store, ledger = _store(settings)
@@ -209,7 +207,6 @@ def _show(args: argparse.Namespace) -> int:
     return 0
 
 
-@_guard
 def _pause(args: argparse.Namespace) -> int:
     store, _ = _store(_settings())
     w = store.pause(args.name, args.reason)
@@ -217,7 +214,6 @@ def _pause(args: argparse.Namespace) -> int:
     return 0
 
 
-@_guard
 def _resume(args: argparse.Namespace) -> int:
     store, _ = _store(_settings())
     w = store.resume(args.name, from_now=args.from_now)
@@ -226,7 +222,6 @@ def _resume(args: argparse.Namespace) -> int:
     return 0
 
 
-@_guard
 def _remove(args: argparse.Namespace) -> int:
     store, _ = _store(_settings())
     store.remove(args.name)
@@ -234,7 +229,6 @@ def _remove(args: argparse.Namespace) -> int:
     return 0
 
 
-@_guard
 def _test(args: argparse.Namespace) -> int:
     from pipeline.alerts.run import preview
 

@@ -18,7 +18,7 @@ from pipeline.config import Settings
 from pipeline.feeds.catalog import FeedConfig
 from pipeline.feeds.parse import parse_feed
 from pipeline.feeds.schedule import failure_backoff, initial_interval, next_interval
-from pipeline.feeds.state import FeedState, FeedStateStore
+from pipeline.feeds.state import FeedState, FeedStateStore, PollRecord
 from pipeline.fetch import aio
 from pipeline.fetch.classify import classify_http_status
 from pipeline.fetch.http import HttpClient, HttpResult
@@ -81,6 +81,15 @@ class Poller:
         self.now = now or (lambda: datetime.now(UTC))
 
     async def poll(self, feed: FeedConfig, previous: FeedState | None) -> tuple[PollResult, FeedState]:
+        result, state = await self._poll(feed, previous)
+        if not result.disabled and state.last_polled_at is not None:
+            state.record_poll(PollRecord(
+                at=state.last_polled_at, status=result.outcome.status.value, http_status=result.http_status,
+                new_entries=len(result.new_entries), entries_seen=result.entries_seen,
+                reason=result.outcome.reason[:300], elapsed_ms=round(result.elapsed_ms, 1)))
+        return result, state
+
+    async def _poll(self, feed: FeedConfig, previous: FeedState | None) -> tuple[PollResult, FeedState]:
         state = _fresh_state(feed, previous)
         url = state.permanent_url or feed.url
         if state.disabled:

@@ -29,6 +29,21 @@ log = logging.getLogger(__name__)
 RECENT_HASHES = 2000  # GUID and URL hashes remembered per feed (oldest dropped first)
 
 
+RECENT_POLLS = 20  # polls kept per feed for the operators' page (older ones are counted, not kept)
+
+
+class PollRecord(BaseModel):
+    """One poll, as the Feed health page lists it."""
+
+    at: datetime
+    status: str
+    http_status: int | None = None
+    new_entries: int = 0
+    entries_seen: int = 0
+    reason: str = ""
+    elapsed_ms: float | None = None
+
+
 class FeedState(BaseModel):
     feed_id: str
     url: str | None = None  # the configured URL
@@ -55,6 +70,10 @@ class FeedState(BaseModel):
     disabled_reason: str | None = None
     parse_warning: str | None = None  # bozo problem recorded even when recovered
     recent_hashes: list[str] = Field(default_factory=list)
+    recent_polls: list[PollRecord] = Field(default_factory=list)  # newest last
+
+    def record_poll(self, poll: PollRecord) -> None:
+        self.recent_polls = [*self.recent_polls, poll][-RECENT_POLLS:]
 
     def remember(self, hashes: Iterable[str]) -> None:
         known = set(self.recent_hashes)
@@ -96,6 +115,7 @@ FEED_STATE_MAPPING: dict[str, Any] = {
         "disabled_reason": {"type": "text"},
         "parse_warning": {"type": "text"},
         "recent_hashes": {"type": "keyword", "index": False, "doc_values": False},
+        "recent_polls": {"type": "object", "enabled": False},  # kept for the page, never searched
     },
 }
 

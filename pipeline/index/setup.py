@@ -1,7 +1,7 @@
 """Create component templates, index templates, the ILM policy, the indices and their aliases. Idempotent.
 
 Layout per kind (articles, claims, feeds, events):
-    component template  <prefix>-settings            shards, replicas (shared)
+    component template  <prefix>-settings            shards, replicas, refresh interval (shared; Settings.index_*)
     component template  <prefix>-<kind>-mappings     derived from the records
     component template  <prefix>-events-lifecycle    ILM policy + rollover alias (events, ILM clusters only)
     index template      <prefix>-<kind>-template     pattern <prefix>-<kind>-v*
@@ -37,6 +37,7 @@ class SetupReport:
     adopted: list[str] = field(default_factory=list)
     mapping_updated: list[str] = field(default_factory=list)
     drift: dict[str, str] = field(default_factory=dict)
+    settings_updated: list[str] = field(default_factory=list)
     ilm: str = ""
 
 
@@ -55,14 +56,33 @@ def ilm_policy_body(settings: Settings) -> dict[str, Any]:
     }
 
 
+def index_settings(settings: Settings) -> dict[str, Any]:
+    """The settings every newswatch index shares: primary shards, replicas (a count, or an auto-expand
+    range such as "0-1"), and the refresh interval while writing (unset: Elasticsearch's default)."""
+    body: dict[str, Any] = {"number_of_shards": settings.index_shards, **_replica_settings(settings.index_replicas)}
+    if settings.index_refresh_interval:
+        body["refresh_interval"] = settings.index_refresh_interval
+    return body
+
+
+def _replica_settings(value: str) -> dict[str, Any]:
+    text = value.strip()
+    if text.isdigit():
+        return {"auto_expand_replicas": "false", "number_of_replicas": int(text)}
+    low, _, high = text.partition("-")
+    if low.isdigit() and (high.isdigit() or high == "all"):
+        return {"auto_expand_replicas": text}
+    raise IndexSetupError(f"NEWSWATCH_INDEX_REPLICAS must be a number of replicas (1) or a range (0-1, 0-all), "
+                          f"not {value!r}")
+
+
 def template_bodies(names: IndexNames, features: ClusterFeatures, settings: Settings
                     ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
     """(component templates, index templates) by name; pure, so it is unit-testable."""
     english = features.english_analyzer
     shared = names.shared_settings
     components: dict[str, dict[str, Any]] = {
-        shared: {"template": {"settings": {"index": {"number_of_shards": 1, "auto_expand_replicas": "0-1"}}},
-                 "_meta": {"managed_by": "newswatch"}},
+        shared: {"template": {"settings": {"index": index_settings(settings)}}, "_meta": {"managed_by": "newswatch"}},
     }
     templates: dict[str, dict[str, Any]] = {}
     for kind in KINDS:
@@ -123,6 +143,27 @@ def _update_live_mapping(es: Elasticsearch, names: IndexNames, kind: str, englis
                     "run `newswatch index migrate`", alias, exc)
 
 
+def _update_live_settings(es: Elasticsearch, names: IndexNames, kind: str, settings: Settings,
+                          report: SetupReport) -> None:
+    """Replicas and the refresh interval are dynamic: a changed setting reaches the live indices at
+    once (the shard count only reaches the next index version)."""
+    want = {k: v for k, v in index_settings(settings).items() if k != "number_of_shards"}
+    want.setdefault("refresh_interval", None)  # unset: back to Elasticsearch's default
+    alias = names.alias(kind)
+    try:
+        live = es.indices.get_settings(index=alias, flat_settings=True).body
+    except ApiError:
+        return
+    for index, body in live.items():
+        current = body.get("settings", {})
+        changed = {k: v for k, v in want.items()
+                   if current.get(f"index.{k}") != (None if v is None else str(v).lower())}
+        if changed:
+            es.indices.put_settings(index=index, settings={"index": changed})
+            report.settings_updated.append(index)
+            log.info("updated the settings of %s: %s", index, changed)
+
+
 def setup_indices(es: Elasticsearch, settings: Settings) -> SetupReport:
     names = names_for(settings)
     try:
@@ -133,6 +174,7 @@ def setup_indices(es: Elasticsearch, settings: Settings) -> SetupReport:
             alias = names.alias(kind)
             if alias_targets(es, alias):
                 _update_live_mapping(es, names, kind, features.english_analyzer, report)
+                _update_live_settings(es, names, kind, settings, report)
                 continue
             if es.indices.exists(index=alias):
                 report.adopted.append(adopt_plain_index(es, names, kind, features))

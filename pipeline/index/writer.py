@@ -114,13 +114,16 @@ def _error_text(info: dict[str, Any]) -> str:
 class IndexWriter:
     """Writes TaggedArticles to the articles and claims aliases, and Events to the events alias."""
 
-    def __init__(self, es: Elasticsearch, settings: Settings, *, chunk_size: int = 500,
+    def __init__(self, es: Elasticsearch, settings: Settings, *, chunk_size: int | None = None,
                  max_retries: int = 3, initial_backoff: float = 0.5, max_backoff: float = 30.0,
                  refresh: bool | str = False) -> None:
         self.es = es
         self.settings = settings
         self.names = IndexNames(settings.index_prefix)
-        self.chunk_size = chunk_size
+        # actions and bytes per bulk request (Settings.index_bulk_*); never a refresh per bulk unless
+        # asked: on a cluster that would refresh every shard copy on every request
+        self.chunk_size = chunk_size or settings.index_bulk_actions
+        self.max_chunk_bytes = settings.index_bulk_bytes
         self.max_retries = max_retries
         self.initial_backoff = initial_backoff
         self.max_backoff = max_backoff
@@ -129,7 +132,8 @@ class IndexWriter:
     def _bulk(self, actions: Iterable[dict[str, Any]]) -> Iterator[tuple[bool, dict[str, Any]]]:
         kwargs: dict[str, Any] = {"refresh": self.refresh} if self.refresh else {}
         yield from helpers.streaming_bulk(
-            self.es, actions, chunk_size=self.chunk_size, raise_on_error=False, raise_on_exception=False,
+            self.es, actions, chunk_size=self.chunk_size, max_chunk_bytes=self.max_chunk_bytes,
+            raise_on_error=False, raise_on_exception=False,
             max_retries=self.max_retries, initial_backoff=self.initial_backoff, max_backoff=self.max_backoff,
             retry_on_status=RETRY_STATUSES, yield_ok=True, **kwargs)
 

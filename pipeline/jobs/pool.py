@@ -12,6 +12,7 @@ held come back as failures, and the caller redoes them in its own process.
 
 from __future__ import annotations
 
+import atexit
 import io
 import logging
 import multiprocessing.context
@@ -132,7 +133,23 @@ def get_pool(size: int) -> ProcessPoolExecutor:
             # atexit runs: shut the pool down first (and before its queues' own finalizers, at 10),
             # or that join waits on idle workers forever
             util.Finalize(_pool, _pool.shutdown, kwargs={"wait": True, "cancel_futures": True}, exitpriority=100)
+            _shutdown_at_exit()
         return _pool
+
+
+_atexit_pid = 0
+
+
+def _shutdown_at_exit() -> None:
+    """Also shut the pool down from `atexit`, registered in this process. A forked process that
+    clears the atexit handlers it inherited (Airflow's task runner does, then runs the ones
+    registered after the fork) never runs multiprocessing's own exit hook, which the `Finalize`
+    above relies on; its pool's semaphores would be left for the resource tracker, which reports
+    them as leaked on the task's stderr (an error line in a successful task's log)."""
+    global _atexit_pid
+    if _atexit_pid != os.getpid():
+        _atexit_pid = os.getpid()
+        atexit.register(shutdown)
 
 
 def warm(size: int) -> None:

@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.config import Settings
 from pipeline.index.transport import translated
 from pipeline.jobs.ingest import ChunkManifest, es_client, run_chunk, settled
 from pipeline.records import Article
 from pipeline.spool import RETAG, Spool
+
+if TYPE_CHECKING:
+    from elasticsearch import Elasticsearch
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +92,42 @@ def select_stored(settings: Settings, spool: Spool, run_key: str, *, query: str 
                 flush()
     if batch:
         flush()
+    if not chunks:
+        log.info("reprocess: nothing to re-tag: %s",
+                 explain_empty_selection(es, settings, query=query, since=since, until=until, target_version=target))
     return chunks
+
+
+def explain_empty_selection(es: Elasticsearch, settings: Settings, *, query: str | None = None,
+                            since: datetime | str | None = None, until: datetime | str | None = None,
+                            target_version: str | None = None) -> str:
+    """Why a selection found nothing to re-tag, in words for the run's log and summary."""
+    from pipeline.index.names import IndexNames
+
+    index = IndexNames(settings.index_prefix).articles
+    target = target_version or installed_tagger_version()
+    with translated(es):
+        if not es.indices.exists(index=index):
+            return f"no articles index {index} yet: nothing has been ingested"
+        total = int(es.count(index=index)["count"])
+        if total == 0:
+            return f"no articles in index {index}"
+        filters = [f"{k}={v!r}" for k, v in (("query", query), ("since", since), ("until", until)) if v]
+        if not filters:
+            return f"all {total} stored articles already have tagger version {target}"
+        matching = int(es.count(index=index, query=stored_articles_query(query, since, until))["count"])
+        selection = ", ".join(filters)
+        if matching == 0:
+            return f"none of the {total} stored articles matches the selection ({selection})"
+        return (f"all {matching} stored articles matching the selection ({selection}) already have tagger "
+                f"version {target}")
+
+
+def why_nothing_to_retag(settings: Settings, *, query: str | None = None, since: datetime | str | None = None,
+                         until: datetime | str | None = None, target_version: str | None = None) -> str:
+    """`explain_empty_selection` with its own client (for the DAG's summary)."""
+    return explain_empty_selection(es_client(settings), settings, query=query, since=since, until=until,
+                                   target_version=target_version)
 
 
 def retag_chunk(chunk: ChunkManifest, spool: Spool, settings: Settings) -> ChunkManifest:

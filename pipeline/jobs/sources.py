@@ -3,15 +3,17 @@ same records the feed path makes, then sent through the same stages (`steps`, `f
 
 A `.html`/`.htm` file (optionally `.gz`) is an article page, a `.txt` file is plain article text
 (first line = title when it is short), and an http(s) URL is fetched with the polite, SSRF-guarded
-fetcher. Every input ends in exactly one outcome.
+fetcher. Every input ends in exactly one outcome; an input that is none of these (a mistyped URL,
+a missing file) is the caller's mistake, not a pipeline failure: `InputError`, before any work.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,10 +24,10 @@ from pipeline.config import Settings
 from pipeline.fetch.charset import decode_body
 from pipeline.fetch.fetcher import entry_for_url
 from pipeline.jobs import flow, steps
-from pipeline.jobs.events import outcome_event
-from pipeline.jobs.sink import IndexSink
+from pipeline.jobs.sink import IndexSink, SinkReport
 from pipeline.outcomes import Outcome, Status
-from pipeline.records import Article, FeedEntry, FetchedPage, Processed, article_id_for
+from pipeline.records import Article, Event, FeedEntry, FetchedPage, Processed, article_id_for
+from pipeline.stories.assign import stories_for
 from pipeline.urls import is_http_url
 
 HTML_SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz")
@@ -79,23 +81,53 @@ def text_article(path: Path, text: str) -> Article:
                    content_hash=hashlib.sha256(body.encode()).hexdigest())
 
 
-def read_file(source: str) -> FetchedPage | Article | Outcome:
-    """A local input as a page to extract, a text article, or the reason it is neither."""
+class InputError(ValueError):
+    """Raised by `extract_sources` and `ingest_sources` before any work when some inputs cannot be
+    used at all (a mistyped URL, a missing file, an unsupported file type): the person who typed
+    them is told, and nothing about them reaches the pipeline's events. `problems`: input -> why."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        self.problems = dict(problems)
+        lines = [f"  {source}: {why}" for source, why in self.problems.items()]
+        super().__init__(f"{len(self.problems)} input(s) cannot be used, nothing was done:\n" + "\n".join(lines))
+
+
+def input_problem(source: str) -> str | None:
+    """Why `source` is neither an http(s) URL nor a readable local page or text file, or None.
+    Cheap: nothing is read."""
+    if is_http_url(source):
+        return None
+    if "://" in source:
+        return "not an http(s) URL (only http and https are fetched)"
     path = Path(source)
-    name = path.name.lower()
-    if not path.is_file():
-        return Outcome.failure(Status.PARSE_ERROR, f"cannot read {source}: no such file")
+    if not path.exists():
+        host = source.split("/", 1)[0]
+        looks_like_host = "." in host and ("/" in source or host.startswith("www.")) and " " not in source
+        if looks_like_host and is_http_url(f"https://{source}"):
+            return f"no such file, and not an http(s) URL (did you mean https://{source} ?)"
+        return "no such file, and not an http(s) URL"
+    if path.is_dir():
+        return "is a directory (give the files in it)"
+    if not path.name.lower().endswith(HTML_SUFFIXES + TEXT_SUFFIXES):
+        return f"unsupported file type (expected {', '.join(HTML_SUFFIXES + TEXT_SUFFIXES)}, or an http(s) URL)"
+    if not os.access(path, os.R_OK):
+        return "permission denied"
+    return None
+
+
+def read_file(source: str) -> FetchedPage | Article | str:
+    """A local input as a page to extract, a text article, or why it cannot be used."""
+    if problem := input_problem(source):
+        return problem
+    path = Path(source)
     try:
-        if name.endswith(TEXT_SUFFIXES):
+        if path.name.lower().endswith(TEXT_SUFFIXES):
             return text_article(path, path.read_text(encoding="utf-8", errors="replace"))
-        if not name.endswith(HTML_SUFFIXES):
-            return Outcome.failure(Status.NOT_ARTICLE,
-                                   "unsupported file type (expected .html, .html.gz or .txt, or an http(s) URL)")
         raw = path.read_bytes()
-        if name.endswith(".gz"):
+        if path.name.lower().endswith(".gz"):
             raw = gzip.decompress(raw)
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        return Outcome.failure(Status.PARSE_ERROR, f"cannot read {path.name}: {getattr(exc, 'strerror', None) or exc}")
+        return f"cannot read it: {getattr(exc, 'strerror', None) or exc}"
     html, charset = decode_body(raw)
     uri = path.resolve().as_uri()
     entry = FeedEntry(feed_id="local", url=uri, canonical_url=uri, article_id=article_id_for(uri))
@@ -103,71 +135,94 @@ def read_file(source: str) -> FetchedPage | Article | Outcome:
                        charset=charset, body=html, fetched_at=datetime.now(UTC))
 
 
-def _split(sources: Sequence[str]) -> tuple[dict[str, FeedEntry], dict[str, FetchedPage | Article],
-                                             dict[str, Outcome]]:
+def _split(sources: Sequence[str]) -> tuple[dict[str, FeedEntry], dict[str, FetchedPage | Article]]:
+    """URLs to fetch and local inputs read; raises InputError, before anything else happens, when
+    any input cannot be used."""
     urls: dict[str, FeedEntry] = {}
     ready: dict[str, FetchedPage | Article] = {}
-    failed: dict[str, Outcome] = {}
+    problems: dict[str, str] = {}
     for source in dict.fromkeys(sources):
         if is_http_url(source):
             urls[source] = entry_for_url(source)
             continue
         item = read_file(source)
-        if isinstance(item, Outcome):
-            failed[source] = item
+        if isinstance(item, str):
+            problems[source] = item
         else:
             ready[source] = item
-    return urls, ready, failed
+    if problems:
+        raise InputError(problems)
+    return urls, ready
 
 
 def extract_sources(sources: Sequence[str], settings: Settings) -> Iterator[tuple[str, Article]]:
-    """(source, Article) per input, in order: extraction only, the stage the pool runs."""
+    """(source, Article) per input, in order: extraction only, the stage the pool runs. Raises
+    InputError (at the first item) when any input cannot be used."""
     from pipeline.fetch.fetcher import fetch_pages
 
-    urls, ready, failed = _split(sources)
+    urls, ready = _split(sources)
     pages = dict(zip(urls, fetch_pages(list(urls.values()), settings), strict=True)) if urls else {}
     for source in sources:
-        item = pages.get(source) or ready.get(source)
-        if item is None:
-            yield source, Article(article_id="", url="", canonical_url="", outcome=failed[source])
-        elif isinstance(item, Article):
-            yield source, item
-        else:
-            yield source, steps.extract(item)
+        item = pages.get(source) or ready[source]
+        yield source, item if isinstance(item, Article) else steps.extract(item)
 
 
-def ingest_sources(sources: Sequence[str], settings: Settings, es: Elasticsearch,
-                   run_id: str | None = None) -> IngestReport:
+def _article_id(item: FeedEntry | FetchedPage | Article) -> str:
+    return item.entry.article_id if isinstance(item, FetchedPage) else item.article_id
+
+
+def _result(source: str, aid: str, report: SinkReport, events: dict[str, Event]) -> SourceResult | None:
+    written = report.written.get(aid)
+    if written is not None:
+        return SourceResult(source, Outcome.success(), aid, written.title, written.claims, written.entities)
+    if aid in report.outcomes:
+        return SourceResult(source, report.outcomes[aid], aid)
+    event = events.get(aid)
+    if event is None:
+        return None
+    return SourceResult(source, Outcome(status=Status(event.status), reason=event.reason,
+                                        http_status=event.http_status), aid)
+
+
+def ingest_sources(sources: Sequence[str], settings: Settings, es: Elasticsearch, run_id: str | None = None,
+                   on_result: Callable[[SourceResult], None] | None = None) -> IngestReport:
     """Extract, tag and index the inputs through `flow`; one SourceResult per distinct input, in
-    order. Failures are recorded as events too. Raises ClusterUnavailable."""
+    order. Pipeline failures (HTTP errors, too-short pages, ...) are recorded as events too.
+    `on_result` is called with each input's result as soon as it is known (from another thread).
+    Raises InputError before any work when an input cannot be used, ClusterUnavailable when the
+    cluster is away."""
     from pipeline.index.writer import IndexWriter
 
-    urls, ready, failed = _split(sources)
-    sink = IndexSink(IndexWriter(es, settings), run_id)
-    if failed:
-        sink.submit(Processed(events=[outcome_event("extract", outcome, run_id=run_id, subject=source) for source, outcome in failed.items()]))
+    urls, ready = _split(sources)
+    by_article: dict[str, list[str]] = {}
+    for source, item in [*urls.items(), *ready.items()]:
+        by_article.setdefault(_article_id(item), []).append(source)
+    told: set[str] = set()
+
+    def written(batch: Processed) -> None:
+        if on_result is None:
+            return
+        events = {e.article_id: e for e in batch.events if e.article_id}
+        for aid in [*(t.article.article_id for t in batch.articles), *events]:
+            for source in by_article.get(aid, []):
+                result = None if source in told else _result(source, aid, sink.report, events)
+                if result is not None:
+                    told.add(source)
+                    on_result(result)
+
+    sink = IndexSink(IndexWriter(es, settings), run_id, stories_for(es, settings), on_written=written)
     flow.run(settings, sink.submit, entries=list(urls.values()), ready=list(ready.values()), run_id=run_id)
     report = sink.close()
     if report.unavailable:
         from pipeline.index.errors import ClusterUnavailable
 
-        raise ClusterUnavailable(report.unavailable)
+        raise ClusterUnavailable(report.unavailable, url=settings.es_url)
     events = {e.article_id: e for e in report.events if e.article_id}
     results: list[SourceResult] = []
     for source in dict.fromkeys(sources):
-        if source in failed:
-            results.append(SourceResult(source, failed[source]))
-            continue
-        item = urls.get(source) or ready[source]
-        aid = item.article_id if isinstance(item, FeedEntry | Article) else item.entry.article_id
-        written = report.written.get(aid)
-        if written is not None:
-            results.append(SourceResult(source, Outcome.success(), aid, written.title, written.claims,
-                                        written.entities))
-        elif aid in report.outcomes:
-            results.append(SourceResult(source, report.outcomes[aid], aid))
-        else:
-            event = events[aid]
-            results.append(SourceResult(source, Outcome(status=Status(event.status), reason=event.reason,
-                                                        http_status=event.http_status), aid))
+        aid = _article_id(urls.get(source) or ready[source])
+        result = _result(source, aid, report, events)
+        if result is None:  # every item ends in an outcome; this would be a bug in the flow
+            raise RuntimeError(f"no outcome for {source} (article {aid})")
+        results.append(result)
     return IngestReport(results)

@@ -52,10 +52,9 @@ def test_news_alerts_runs_on_the_articles_asset_or_its_cron(dagbag):
     assert [o.name for o in ingest.task_dict["summarize"].outlets] == ["newswatch_articles"]
 
 
-def test_watches_page_without_elasticsearch(monkeypatch):
-    from fastapi.testclient import TestClient
-    from newswatch_airflow.web import app
+def test_watches_page_without_elasticsearch(monkeypatch, airflow_db):
+    from plugin_client import client  # the plugin pages need a signed-in Airflow user
 
     monkeypatch.setenv("NEWSWATCH_ES_URL", "http://127.0.0.1:9")
-    r = TestClient(app).get("/watches")
-    assert r.status_code == 503 and "unreachable" in r.text
+    r = client("viewer").get("/newswatch/watches")
+    assert r.status_code == 503 and "Watches is unavailable." in r.text and "is not reachable" in r.text

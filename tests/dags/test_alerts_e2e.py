@@ -173,11 +173,11 @@ def test_watches_alert_once_through_the_dags(alerts_env, receivers, es_client, c
     assert len(hook.keys()) == 3
     assert main(["watch", "list"]) == 0
     assert "PAUSED" in capsys.readouterr().out
-    from fastapi.testclient import TestClient
-    from newswatch_airflow.web import app
+    from plugin_client import client  # the plugin pages need a signed-in Airflow user
 
-    page = TestClient(app).get("/watches")
-    assert page.status_code == 200 and "gone-target" in page.text and "paused: delivery failed" in page.text
+    page = client("viewer").get("/newswatch/watches")
+    assert page.status_code == 200 and "gone-target" in page.text and "Paused" in page.text
+    assert "delivery failed (" in page.text
     # once the target answers again and the watch is resumed, its message goes out
     assert main(["watch", "resume", "gone-target"]) == 0
     assert run_alerts().state == "success"

@@ -78,20 +78,39 @@ def _process_manifests(run_id: str) -> list[dict]:
         return [XComModel.deserialize_value(row) for row in rows]
 
 
+def _task_result(run_id: str, task_id: str) -> dict:
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        (row,) = session.query(XComModel).filter(XComModel.run_id == run_id, XComModel.task_id == task_id,
+                                                 XComModel.key == "return_value").all()
+        return XComModel.deserialize_value(row)
+
+
 def _count(es_client, kind: str) -> int:
     es_client.indices.refresh(index=f"{PREFIX}-{kind}")
     return es_client.count(index=f"{PREFIX}-{kind}")["count"]
 
 
-def test_feeds_in_searchable_claims_and_entities_out_then_nothing_new(ingest_env, site, es_client):
+def _error_lines(captured) -> list[str]:
+    """Error-level lines Airflow and the tasks printed (structlog's `[error    ]`, stdlib's ERROR)."""
+    return [line for line in (captured.out + captured.err).splitlines()
+            if "[error" in line or "[critical" in line or " ERROR " in line]
+
+
+def test_feeds_in_searchable_claims_and_entities_out_then_nothing_new(ingest_env, site, es_client, capfd):
     from pipeline.config import load_settings
     from pipeline.search.api import search
     from pipeline.search.query import SearchQuery
     from pipeline.spool import ENTRIES, TAGGED, Spool, default_root
     from pipeline.tagging.aliases import canonical_id
 
+    capfd.readouterr()
     first = run_ingest()
     assert first.state == "success"
+    # a successful run logs no errors (operators learn to ignore red lines that are not errors)
+    assert _error_lines(capfd.readouterr()) == []
     summary = _summary(ingest_env, first)
     assert summary["feeds_polled"] == 5
     assert summary["articles_indexed"] == 12
@@ -136,6 +155,7 @@ def test_feeds_in_searchable_claims_and_entities_out_then_nothing_new(ingest_env
     site.reset_hits()
     second = run_ingest()
     assert second.state == "success"
+    assert _error_lines(capfd.readouterr()) == []
     again = _summary(ingest_env, second)
     assert again["feeds_not_modified"] >= 3  # the three demo feeds (the garbled one may 304 too)
     assert (again["new_entries"], again["articles_indexed"], again["claims"]) == (0, 0, 0)
@@ -182,6 +202,16 @@ def test_reprocess_retags_stored_articles_and_updates_both_indices(ingest_env, e
     assert _count(es_client, "articles") == 12
     assert _count(es_client, "claims") == claims_before  # replaced, not duplicated
 
+    # nothing left to re-tag: the run says why, in its summary
+    run = _run("news_reprocess", {"query": "", "since": "", "until": "", "target_tagger_version": "", "limit": 100})
+    assert run.state == "success"
+    assert _task_result(run.run_id, "summarize")["note"] == (
+        f"nothing to re-tag: all 12 stored articles already have tagger version {current}")
+    run = _run("news_reprocess", {"query": "no-such-word-anywhere", "since": "", "until": "",
+                                  "target_tagger_version": "", "limit": 100})
+    assert _task_result(run.run_id, "summarize")["note"] == (
+        "nothing to re-tag: none of the 12 stored articles matches the selection (query='no-such-word-anywhere')")
+
     # a version the installed tagger cannot produce is refused before anything changes
     assert _run("news_reprocess", {"query": "", "since": "", "until": "", "target_tagger_version": "9.9.9",
                                    "limit": 100}).state == "failed"
@@ -208,3 +238,24 @@ def test_feeds_sync_loads_state_and_pauses_resumes_resets(ingest_env, es_client)
     assert _run("feeds_sync", {"action": "reset", "source": "", "feed_id": "demo-world"}).state == "success"
     assert state("demo-world")["etag"] is None  # reset forgets them: the next poll starts from scratch
     assert _run("feeds_sync", {"action": "pause", "source": "", "feed_id": "no-such-feed"}).state == "failed"
+
+
+def test_reprocess_action_stories_gives_stored_articles_their_stories(ingest_env, es_client):
+    from elasticsearch import helpers
+
+    # as an index from before stories: no story fields, no fingerprints
+    docs = {h["_id"]: {k: v for k, v in h["_source"].items() if k != "story"}
+            for h in helpers.scan(es_client, index=f"{PREFIX}-articles", query={"query": {"match_all": {}}})}
+    helpers.bulk(es_client, ({"_index": f"{PREFIX}-articles", "_id": i, "_source": d} for i, d in docs.items()),
+                 refresh=True)
+    helpers.bulk(es_client, ({"_op_type": "delete", "_index": f"{PREFIX}-fingerprints", "_id": i} for i in docs),
+                 refresh=True, raise_on_error=False)  # the embedded node has no _delete_by_query
+    run = _run("news_reprocess", {"query": "", "since": "", "until": "", "target_tagger_version": "",
+                                  "limit": 100, "action": "stories"})
+    assert run.state == "success"
+    assert _task_result(run.run_id, "summarize")["articles_clustered"] == len(docs)
+    es_client.indices.refresh(index=f"{PREFIX}-articles")
+    stories = {h["_id"]: h["_source"].get("story") for h in helpers.scan(
+        es_client, index=f"{PREFIX}-articles", query={"query": {"match_all": {}}}, _source=["story"])}
+    assert set(stories) == set(docs) and all(s and s["id"] and s["size"] >= 1 for s in stories.values())
+    assert _count(es_client, "fingerprints") == len(docs)

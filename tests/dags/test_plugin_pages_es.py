@@ -1,129 +1,189 @@
-"""The plugin's pages over real data in a real Elasticsearch: `/newswatch/search` finds indexed
-claims (with speaker, certainty and article), `/newswatch/feeds` lists feed states and the last
-day's failure events. The app is the one Airflow mounts at /newswatch (see test_plugin.py)."""
+"""The plugin's pages over real data in a real Elasticsearch, through Airflow's own app as a signed-in
+viewer: Feed health (counts, charts, sorting, paging, filters), a feed's detail page, Claim search
+(links, unattributed claims, filters, paging) and Watches. The data: tests/plugin_sample.py."""
 
 from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, datetime, timedelta
+from collections import Counter
+from datetime import UTC, datetime
 from html import unescape
 
 import pytest
+from plugin_client import client
+from plugin_sample import feed_states, index_sample
+
+from pipeline.ops.feeds import health_of
 
 pytestmark = pytest.mark.integration
 
-JS = ("person:jens-stoltenberg", "Jens Stoltenberg", "PERSON")
-TEXT = ('North Korea may supply more artillery shells, officials warned on Monday.\n\n'
-        '"There is no doubt that North Korea is arming Russia," Jens Stoltenberg said.\n\n'
-        'Harbour fees rose by 40 percent last year.')
+SNAKE = re.compile(r"\b[a-z]+_[a-z_]+\b")
 
 
-@pytest.fixture
-def indexed(es_url, es_client, monkeypatch):
-    """A prefix with two articles, their claims, two feed states and three events; the plugin reads it."""
+@pytest.fixture(scope="module")
+def sample(es_url, es_client, airflow_db):
     from pipeline.config import load_settings
-    from pipeline.feeds.state import ElasticsearchFeedStateStore, FeedState
-    from pipeline.index.names import IndexNames
-    from pipeline.index.setup import drop_prefix, ensure_indices
-    from pipeline.index.synthetic import ClaimSpec, EntitySpec, tagged_article
-    from pipeline.index.writer import IndexWriter
-    from pipeline.records import Event
+    from pipeline.index.setup import drop_prefix
 
-    prefix = f"t18p-{uuid.uuid4().hex[:10]}"
-    settings = load_settings({}, es_url=es_url, index_prefix=prefix)
-    ensure_indices(es_client, settings)
-    stoltenberg = EntitySpec(*JS)
-    articles = [
-        tagged_article("https://example.org/shells", TEXT, title="Shells from North Korea", entities=[stoltenberg],
-                       claims=[ClaimSpec("There is no doubt that North Korea is arming Russia", speaker=stoltenberg),
-                               ClaimSpec("North Korea may supply more artillery shells", certainty="low",
-                                         kind="assertion")]),
-        tagged_article("https://example.org/harbour", TEXT, title="Harbour fees",
-                       claims=[ClaimSpec("Harbour fees rose by 40 percent last year", kind="assertion")]),
-    ]
-    writer = IndexWriter(es_client, settings, refresh="wait_for")
-    assert writer.write(articles).ok
-    now = datetime.now(UTC)
-    events = [Event(event_id=f"ev-{i}", at=now - timedelta(minutes=i), stage=stage, status=status, reason="r",
-                    retryable=False, url=f"https://example.org/{i}")
-              for i, (stage, status) in enumerate([("fetch", "timeout"), ("fetch", "timeout"), ("extract", "too_short")])]
-    events.append(Event(event_id="ev-old", at=now - timedelta(days=3), stage="fetch", status="refused", reason="r",
-                        retryable=False, url="https://example.org/old"))  # older than a day: not listed
-    assert writer.record_events(events).indexed == 4
-    names = IndexNames(prefix)
-    store = ElasticsearchFeedStateStore(es_client, index=names.feeds)
-    store.put(FeedState(feed_id="zz-wire", url="https://example.org/wire.xml", status="ok", http_status=200,
-                        consecutive_failures=0, total_new_entries=7, last_polled_at=now))
-    store.put(FeedState(feed_id="aa-broken", url="https://example.org/broken.xml", status="http_error",
-                        reason="HTTP 503", http_status=503, consecutive_failures=4, disabled=True,
-                        disabled_reason="too many failures"))
-    for kind in ("feeds", "events", "claims", "articles"):
-        es_client.indices.refresh(index=names.alias(kind))
-    monkeypatch.setenv("NEWSWATCH_ES_URL", es_url)
-    monkeypatch.setenv("NEWSWATCH_INDEX_PREFIX", prefix)
-    monkeypatch.delenv("AIRFLOW_CONN_ELASTICSEARCH_DEFAULT", raising=False)
-    yield articles
+    prefix = f"t15p-{uuid.uuid4().hex[:8]}"
+    data = index_sample(es_client, load_settings({}, es_url=es_url, index_prefix=prefix))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("NEWSWATCH_ES_URL", es_url)
+        mp.setenv("NEWSWATCH_INDEX_PREFIX", prefix)
+        mp.delenv("AIRFLOW_CONN_ELASTICSEARCH_DEFAULT", raising=False)
+        yield data
     drop_prefix(es_client, prefix)
 
 
-def _client():
-    from fastapi.testclient import TestClient
-    from newswatch_airflow.web import app
-
-    return TestClient(app)
+@pytest.fixture(scope="module")
+def viewer():
+    return client("viewer")
 
 
-def _rows(html: str) -> list[list[str]]:
-    """The cells of every table row after the header, as text."""
-    rows = []
-    for row in re.findall(r"<tr>(.*?)</tr>", html, flags=re.S):
-        cells = re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)
-        if cells:
-            rows.append([unescape(c) for c in cells])
-    return rows
+def _rows(html: str, table: int = -1) -> list[list[str]]:
+    """The cells (as text) of the body rows of the page's `table`-th table."""
+    tables = re.findall(r"<tbody>(.*?)</tbody>", html, flags=re.S)
+    return [[_text(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)]
+            for row in re.findall(r"<tr>(.*?)</tr>", tables[table], flags=re.S)]
 
 
-def test_search_page_lists_the_matching_claims(indexed):
-    client = _client()
-    r = client.get("/search", params={"q": "North Korea"})
+def _text(html: str) -> str:
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def _visible(html: str) -> str:
+    body = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return _text(re.sub(r'title="[^"]*"', "", body))
+
+
+def _section(html: str, heading: str) -> str:
+    return html.split(heading, 1)[1].split("<h2", 1)[0]
+
+
+def test_feed_health_summarises_charts_and_lists_feeds(sample, viewer):
+    r = viewer.get("/newswatch/feeds")
     assert r.status_code == 200
-    assert "<p>2 claim(s)</p>" in r.text
-    rows = {row[3]: row for row in _rows(r.text)}
-    assert set(rows) == {"There is no doubt that North Korea is arming Russia",
-                         "North Korea may supply more artillery shells"}
-    quote = rows["There is no doubt that North Korea is arming Russia"]
-    assert quote == ["Jens Stoltenberg", "direct_quote", "high", quote[3], "Shells from North Korea",
-                     "https://example.org/shells"]
-    assert rows["North Korea may supply more artillery shells"][:3] == ["", "assertion", "low"]
-    assert 'value="North Korea"' in r.text  # the form keeps the query
+    cards = re.findall(r'<a class="card[^"]*" href="[^"]*"><b>([\d,]+)</b><span>([^<]+)</span>', r.text)
+    health = Counter(health_of(s) for s in feed_states(sample.feed_ids, datetime.now(UTC)))
+    assert health == {"ok": 45, "failing": 10, "disabled": 3, "new": 2}  # every class is shown
+    assert dict((label, int(n)) for n, label in cards) == {"Feeds": 60, "OK": health["ok"], "Failing": health["failing"],
+                                                          "Disabled": health["disabled"], "Not polled yet": health["new"]}
+    assert "<b>16</b><span>Articles, last 24 h</span>" in r.text  # 30 articles, one per 1.5 h
+    volume = _section(r.text, "Articles and failures per hour, last 48 hours")
+    assert volume.count("<title>") == 48 and "Articles (30)" in volume and "Failures (90)" in volume
+    reasons = _section(r.text, "Failures by reason, last 48 hours")
+    assert "<svg" in reasons and "Download: timed out (30)" in reasons
+    by_reason = {row[0]: (int(row[1]), int(row[2])) for row in _rows(reasons)}
+    assert {k: v[1] for k, v in by_reason.items()} == {
+        "Download: timed out": 30, "Download: HTTP error": 23, "Extraction: too short": 15,
+        "Feed poll: HTTP error": 8, "Download: refused": 7, "Extraction: paywalled": 7}
+    assert all(0 < last_day < last_two for last_day, last_two in by_reason.values())
+    feeds = _rows(r.text)
+    assert len(feeds) == 50 and "Page 1 of 2 · 60 feeds" in r.text
+    assert [row[0].split()[0] for row in feeds] == sorted(sample.feed_ids)[:50]
+    assert not SNAKE.findall(_visible(r.text))  # labels, not field names or status codes
+    assert 'href="feeds/' + sample.failing + '"' in r.text and 'href="/' not in r.text  # relative links only
 
 
-def test_search_page_filters_by_speaker_and_escapes_input(indexed):
-    client = _client()
-    r = client.get("/search", params={"speaker": "Jens Stoltenberg"})
-    assert r.status_code == 200 and "<p>1 claim(s)</p>" in r.text
-    assert [row[0] for row in _rows(r.text)] == ["Jens Stoltenberg"]
-    r = client.get("/search", params={"q": "harbour fees"})
-    assert [row[3] for row in _rows(r.text)] == ["Harbour fees rose by 40 percent last year"]
-    r = client.get("/search", params={"q": "<script>zzz</script>"})
-    assert r.status_code == 400 and "Cannot parse" in r.text  # query syntax: a message, not a 500
-    assert "<script>" not in r.text and 'value="&lt;script&gt;zzz&lt;/script&gt;"' in r.text
-    r = client.get("/search", params={"q": "zzzunmatched"})
-    assert r.status_code == 200 and "<p>0 claim(s)</p>" in r.text and _rows(r.text) == [["none"]]
-    r = client.get("/search", params={"q": "nosuchfield:x"})
-    assert r.status_code == 400 and "unknown field(s) &#x27;nosuchfield&#x27;" in r.text
+def test_feed_rows_read_as_people_say_it(sample, viewer):
+    rows = {row[0].split()[0]: row for row in _rows(viewer.get("/newswatch/feeds", params={"show": "failing"}).text)}
+    failing = rows[sample.failing]
+    assert failing[1] == "HTTP error HTTP 503" and failing[2].startswith("HTTP 503 Service Unavailable")
+    assert re.fullmatch(r"\d+ min ago (\d\d? \w{3} )?\d\d:\d\d UTC", failing[3])
+    assert re.fullmatch(r"\d+ h ago (\d\d? \w{3} )?\d\d:\d\d UTC", failing[4]) and failing[5] == "4"
+    disabled = _rows(viewer.get("/newswatch/feeds", params={"show": "disabled"}).text)
+    assert {row[1] for row in disabled} == {"Disabled"} and {row[6] for row in disabled} == {"not while disabled"}
+    assert "10 failed polls in a row" in disabled[0][2]
 
 
-def test_feeds_page_lists_feed_states_and_the_last_days_failures(indexed):
-    client = _client()
-    r = client.get("/feeds")
-    assert r.status_code == 200 and "<h3>Feeds (2)</h3>" in r.text
-    feeds_table, failures_table = r.text.split("<h3>Failures in the last 24 hours</h3>")
-    feeds = _rows(feeds_table)
-    assert [row[0] for row in feeds] == ["aa-broken", "zz-wire"]  # sorted by feed id
-    broken = dict(zip(["feed_id", "status", "reason", "http_status"], feeds[0][:4], strict=True))
-    assert broken == {"feed_id": "aa-broken", "status": "http_error", "reason": "HTTP 503", "http_status": "503"}
-    assert feeds[0][6] == "4" and feeds[0][8:10] == ["True", "too many failures"]
-    assert feeds[1][1] == "ok" and feeds[1][10] == "7"
-    assert sorted(map(tuple, _rows(failures_table))) == [("extract", "too_short", "1"), ("fetch", "timeout", "2")]
+def test_feeds_sort_and_page_on_the_server(sample, viewer):
+    by_failures = _rows(viewer.get("/newswatch/feeds", params={"sort": "failures", "order": "desc"}).text)
+    counts = [int(row[5]) for row in by_failures]
+    assert counts == sorted(counts, reverse=True) and counts[0] == 10
+    r = viewer.get("/newswatch/feeds", params={"sort": "failures", "order": "desc", "page": 2})
+    assert len(_rows(r.text)) == 10 and "Page 2 of 2" in r.text and 'rel="prev"' in r.text
+    assert 'href="feeds?sort=failures&amp;order=desc&amp;page=1"' in r.text  # the pager keeps the sort
+    assert 'aria-sort="descending"' in r.text
+    by_name = [row[0].split()[0] for row in _rows(viewer.get("/newswatch/feeds", params={"order": "desc"}).text)]
+    assert by_name == sorted(sample.feed_ids, reverse=True)[:50]
+    filtered = _rows(viewer.get("/newswatch/feeds", params={"q": "BBC-"}).text)
+    assert {row[0].split()[0] for row in filtered} == {f for f in sample.feed_ids if f.startswith("bbc-")}
+    never = _rows(viewer.get("/newswatch/feeds", params={"show": "new"}).text)
+    assert len(never) == 2 and {row[3] for row in never} == {"never"}
+
+
+def test_feed_detail_shows_state_polls_failures_and_articles(sample, viewer):
+    r = viewer.get(f"/newswatch/feeds/{sample.busy}")
+    assert r.status_code == 200 and f"Feed {sample.busy}" in r.text
+    assert '<a href="../feeds">‹ All feeds</a>' in r.text and 'href="../search"' in r.text
+    assert "Polled every</dt><dd>15 min" in r.text and "Feed URL" in r.text
+    assert re.search(r"<svg class=\"chart\".*?</svg>", r.text, flags=re.S)
+    polls = _rows(_section(r.text, "Recent polls"))
+    assert polls[0][1] == "OK" and polls[0][3] == "20 entries in the feed"
+    failed = _rows(_section(r.text, "Articles that failed"))
+    assert failed and all(row[1] in {"Download", "Extraction"} for row in failed)
+    articles = _section(r.text, "Recent articles")
+    assert f'href="{sample.article_urls[0]}"' in articles and 'target="_blank"' in articles
+    assert "articles from this feed in all" in articles
+    poll_failures = _rows(_section(viewer.get(f"/newswatch/feeds/{sample.failing}").text, "Recent polls"))
+    assert poll_failures and {row[1] for row in poll_failures} == {"HTTP error"}
+    missing = viewer.get("/newswatch/feeds/no-such-feed")
+    assert missing.status_code == 404 and "No feed with the id" in missing.text
+
+
+def test_search_links_claims_to_article_and_feed(sample, viewer):
+    r = viewer.get("/newswatch/search", params={"q": "arming Russia"})
+    assert r.status_code == 200 and "30 claims found, most relevant first." in r.text
+    first = re.findall(r"<tr>(.*?)</tr>", r.text.split("<tbody>")[1], flags=re.S)[0]
+    assert "<mark>arming</mark> <mark>Russia</mark>" in first
+    assert 'href="search?speaker=Jens+Stoltenberg"' in first
+    (article,) = re.findall(r'<a href="(https://[^"]+)" target="_blank"', first)
+    assert article in sample.article_urls
+    assert re.search(r'href="feeds/[a-z0-9-]+"', first)
+    cells = _rows(r.text)[0]
+    assert cells[1] == "Jens Stoltenberg" and cells[2] == "Direct quote high certainty"
+
+
+def test_unattributed_claims_say_so(sample, viewer):
+    r = viewer.get("/newswatch/search", params={"q": "artillery shells"})
+    rows = {row[0]: row for row in _rows(r.text)}
+    assert rows["North Korea may supply more artillery shells"][1] == "unattributed"
+    assert rows["North Korea may supply more artillery shells"][2] == "Assertion low certainty"
+    ministry = _rows(viewer.get("/newswatch/search", params={"q": "exports cut"}).text)[0]
+    assert ministry[0] == "exports would be cut by half next year" and ministry[1] == "unattributed “The ministry”"
+
+
+def test_search_filters_and_pages(sample, viewer):
+    r = viewer.get("/newswatch/search", params={"speaker": "Antonio Guterres", "certainty": "medium"})
+    assert "30 claims found, newest first." in r.text and '<option value="medium" selected>' in r.text
+    assert {row[1] for row in _rows(r.text)} == {"Antonio Guterres"} and len(_rows(r.text)) == 25
+    second = viewer.get("/newswatch/search", params={"speaker": "Antonio Guterres", "certainty": "medium", "page": 2})
+    assert len(_rows(second.text)) == 5 and "Page 2 of 2" in second.text
+    assert 'href="search?speaker=Antonio+Guterres&amp;certainty=medium&amp;page=1"' in second.text
+    none = viewer.get("/newswatch/search", params={"q": "zzzunmatched"})
+    assert none.status_code == 200 and "0 claims found" in none.text and "No claim matches" in none.text
+
+
+def test_search_errors_keep_the_form_and_escape_input(sample, viewer):
+    r = viewer.get("/newswatch/search", params={"q": "<script>zzz</script> AND ("})
+    assert r.status_code == 400 and "This search cannot run." in r.text and "<form" in r.text
+    assert "<script>zzz" not in r.text and 'value="&lt;script&gt;zzz&lt;/script&gt; AND ("' in r.text
+    r = viewer.get("/newswatch/search", params={"q": "nosuchfield:x"})
+    assert r.status_code == 400 and "nosuchfield" in r.text
+
+
+def test_watches_page_lists_and_sorts_watches(sample, viewer):
+    r = viewer.get("/newswatch/watches")
+    assert r.status_code == 200
+    rows = _rows(r.text)
+    assert [row[0].split()[0] for row in rows] == ["harbour-fees", "stoltenberg-nk"]
+    harbour, stoltenberg = rows
+    assert harbour[1].startswith("Paused the mail server refused the login")
+    assert harbour[3] == "email:desk@example.org digest every 24 h"
+    assert harbour[8].startswith("3 failures in a row, the first 1 day ago") and "535 authentication" in harbour[8]
+    assert stoltenberg[1] == "Active" and stoltenberg[2] == "“North Korea”, said by Jens Stoltenberg claims"
+    assert re.fullmatch(r"3 h ago (\d\d? \w{3} )?\d\d:\d\d UTC", stoltenberg[4])
+    by_match = _rows(viewer.get("/newswatch/watches", params={"sort": "last_match", "order": "desc"}).text)
+    assert [row[0].split()[0] for row in by_match] == ["stoltenberg-nk", "harbour-fees"]
+    assert not SNAKE.findall(_visible(r.text).replace("news_alerts", ""))

@@ -1,7 +1,9 @@
-"""`newswatch extract` and `newswatch feeds` end to end against the simulator."""
+"""`newswatch extract`, `ingest` and `feeds` end to end against the simulator (and, for what must not
+reach the index, the real Elasticsearch node)."""
 
 import gzip
 import json
+import uuid
 
 import pytest
 
@@ -39,19 +41,83 @@ def test_extract_json_files_and_urls(sim, env, capsys):
     page.write_bytes(gzip.compress(sim_page(sim).encode()))
     plain = env / "story.html"
     plain.write_text(sim_page(sim))
-    sources = [str(page), str(plain), sim.url(HOSTILE["ok_article"]), sim.url(HOSTILE["paywalled_article"]),
-               str(env / "missing.html")]
+    sources = [str(page), str(plain), sim.url(HOSTILE["ok_article"]), sim.url(HOSTILE["paywalled_article"])]
     code = main(["extract", "--json", "--allow-private-addresses", *sources])
     rows = _lines(capsys.readouterr().out)
-    assert code == 1  # two inputs were not extracted
+    assert code == 1  # one input was not extracted
     assert [r["source"] for r in rows] == sources
-    assert [r["status"] for r in rows] == ["ok", "ok", "ok", "paywalled", "parse_error"]
+    assert [r["status"] for r in rows] == ["ok", "ok", "ok", "paywalled"]
     for key in ("source", "status", "text", "title", "authors", "published_at", "language", "site"):
         assert all(key in r for r in rows)
     assert rows[0]["title"] == "World story one" and rows[0]["authors"] == ["Ann Writer"]
     assert rows[0]["site"] == "CLI Courier" and rows[0]["language"] == "en" and rows[0]["published_at"]
     assert rows[0]["text"] == rows[1]["text"] and len(rows[0]["text"]) > 500
-    assert "cannot read" in rows[4]["reason"]
+
+
+def test_extract_input_errors_stop_before_any_work(sim, env, capsys):
+    sim.reset_hits()
+    code = main(["extract", "--json", "--allow-private-addresses", sim.url(HOSTILE["ok_article"]),
+                 str(env / "missing.html"), "www.example.org/story"])
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == ""
+    assert captured.err.splitlines() == [
+        "newswatch extract: 2 input(s) cannot be used, nothing was done:",
+        f"  {env / 'missing.html'}: no such file, and not an http(s) URL",
+        "  www.example.org/story: no such file, and not an http(s) URL (did you mean https://www.example.org/story ?)"]
+    assert sim.hits(HOSTILE["ok_article"]) == 0  # nothing was fetched
+
+
+@pytest.fixture()
+def es_env(env, es_url, es_client, monkeypatch):
+    """The CLI on the real node, under an index prefix of its own; its indices set up."""
+    prefix = f"nwcli-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("NEWSWATCH_ES_URL", es_url)
+    monkeypatch.setenv("NEWSWATCH_INDEX_PREFIX", prefix)
+    assert main(["index", "setup"]) == 0
+    yield prefix
+    from pipeline.index.setup import drop_prefix
+
+    drop_prefix(es_client, prefix)
+
+
+def _events(es_client, prefix):
+    es_client.indices.refresh(index=f"{prefix}-events")
+    mapping = es_client.indices.get_mapping(index=f"{prefix}-events")
+    return es_client.count(index=f"{prefix}-events")["count"], [m["mappings"] for m in mapping.body.values()]
+
+
+def test_ingest_of_a_mistyped_input_is_an_input_error_not_an_event(sim, env, es_env, es_client, capsys):
+    count, mapping_before = _events(es_client, es_env)
+    assert count == 0
+    capsys.readouterr()
+    good = env / "note.txt"
+    good.write_text("A title\n\n" + "The mayor said that the tram will open next year. " * 10)
+    code = main(["ingest", "not a url", str(env / "missing.html"), str(good)])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.err.splitlines() == [
+        "newswatch ingest: 2 input(s) cannot be used, nothing was done:",
+        "  not a url: no such file, and not an http(s) URL",
+        f"  {env / 'missing.html'}: no such file, and not an http(s) URL"]
+    assert "Traceback" not in captured.err and captured.out == ""
+    # not a pipeline failure: no event, no new field in the events mapping, and nothing indexed
+    assert _events(es_client, es_env) == (0, mapping_before)
+    es_client.indices.refresh(index=f"{es_env}-articles")
+    assert es_client.count(index=f"{es_env}-articles")["count"] == 0
+
+
+def test_ingest_streams_a_line_per_url_and_records_real_failures(sim, env, es_env, es_client, capsys,
+                                                                  monkeypatch):
+    monkeypatch.setenv("NEWSWATCH_ALLOW_PRIVATE_ADDRESSES", "true")
+    urls = [sim.first_article, sim.url(HOSTILE["paywalled_article"]), sim.url("/no-such-page.html")]
+    code = main(["ingest", *urls])
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 1  # two pages failed
+    status = {line.split()[1]: line.split()[0] for line in lines[:-1]}
+    assert status == {urls[0]: "ok", urls[1]: "paywalled", urls[2]: "http_error"}
+    assert lines[-1].startswith("3 input(s): 1 indexed") and "1 http_error, 1 paywalled" in lines[-1]
+    count, _ = _events(es_client, es_env)
+    assert count == 2  # the pipeline's own failures are events, as from the feeds
 
 
 def test_extract_refuses_loopback_urls_by_default(sim, env, capsys):

@@ -233,3 +233,25 @@ def test_a_vanished_redirect_target_sends_us_back_to_the_configured_url():
     assert gone.outcome.status == Status.HTTP_ERROR and store.get("f").permanent_url is None
     [back] = poll(site, [FEED], store)
     assert back.outcome.status == Status.OK and [e.url for e in back.new_entries] == ["https://news.example/b"]
+
+
+def test_each_poll_is_kept_for_the_operators_page_up_to_the_last_twenty():
+    from pipeline.feeds.state import RECENT_POLLS
+
+    site = Site()
+    site.routes["/feed.xml"] = lambda request: (
+        R(503) if len(site.requests) == 2 else
+        R(200, content=_rss("a", "b", *(["c"] if len(site.requests) > 2 else [])),
+          headers={"Content-Type": "application/rss+xml"}))
+    store = InMemoryFeedStateStore()
+    for i in range(RECENT_POLLS + 5):
+        poll(site, [FEED], store, now=NOW + timedelta(hours=3 * i))
+    polls = store.get("f").recent_polls
+    assert len(polls) == RECENT_POLLS and polls[-1].at == NOW + timedelta(hours=3 * (RECENT_POLLS + 4))
+    assert {p.status for p in polls[-3:]} == {"not_modified"}  # the same body again
+    fresh = InMemoryFeedStateStore()
+    site.requests.clear()
+    for i in range(3):
+        poll(site, [FEED], fresh, now=NOW + timedelta(hours=3 * i))
+    assert [(p.status, p.http_status, p.new_entries, p.entries_seen) for p in fresh.get("f").recent_polls] == [
+        ("ok", 200, 2, 2), ("http_error", 503, 0, 0), ("ok", 200, 1, 3)]

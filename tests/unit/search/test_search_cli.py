@@ -26,6 +26,6 @@ def test_unknown_field_message_without_a_cluster(monkeypatch, capsys):
 def test_unreachable_cluster_is_one_clear_line(monkeypatch, capsys, free_port):
     monkeypatch.setenv("NEWSWATCH_ES_URL", f"http://127.0.0.1:{free_port()}")
     monkeypatch.setenv("NEWSWATCH_ES_REQUEST_TIMEOUT", "3")
-    assert main(["search", "anything"]) == 1
+    assert main(["search", "anything"]) == 3  # infrastructure unreachable (pipeline/cli/errors.py)
     err = capsys.readouterr().err
-    assert "is unreachable" in err and "Traceback" not in err
+    assert "cannot reach Elasticsearch" in err and "Traceback" not in err

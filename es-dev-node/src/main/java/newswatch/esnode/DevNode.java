@@ -21,6 +21,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,9 +29,13 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Starts a single-node Elasticsearch in this JVM, HTTP over Netty4, and runs until SIGTERM/SIGINT.
+ * Starts an Elasticsearch node in this JVM, HTTP and transport over Netty4, and runs until SIGTERM/SIGINT.
  *
  * <pre>java -cp 'target/es-dev-node.jar:target/lib/*' newswatch.esnode.DevNode --data-dir DIR [--port 9200] [--host 127.0.0.1]</pre>
+ *
+ * By default the node is a cluster of its own (single-node discovery). With {@code --seed-hosts} it joins or forms a
+ * cluster with other nodes: discovery over their transport ports, and {@code --initial-master-nodes} on the very
+ * first start of a new cluster only (Elasticsearch ignores it, with a warning, once the cluster has formed).
  *
  * Exit codes: 0 clean stop, 2 bad arguments, 3 port already taken, 1 failed to start.
  */
@@ -58,14 +63,16 @@ public final class DevNode {
             System.exit(EXIT_USAGE);
             return;
         }
-        String taken = portTaken(options.host, options.port);
-        if (taken != null) {
-            System.err.println(
-                "es-dev-node: cannot start: port " + options.port + " on " + options.host + " is already in use (" + taken
-                    + "). Stop whatever listens there, or choose another port."
-            );
-            System.exit(EXIT_PORT_TAKEN);
-            return;
+        for (int port : options.transportPort > 0 ? new int[] { options.port, options.transportPort } : new int[] { options.port }) {
+            String taken = portTaken(options.host, port);
+            if (taken != null) {
+                System.err.println(
+                    "es-dev-node: cannot start: port " + port + " on " + options.host + " is already in use (" + taken
+                        + "). Stop whatever listens there, or choose another port."
+                );
+                System.exit(EXIT_PORT_TAKEN);
+                return;
+            }
         }
         Path home = options.dataDir.toAbsolutePath();
         Files.createDirectories(home.resolve("config"));
@@ -140,7 +147,7 @@ public final class DevNode {
     }
 
     static Settings settings(Options options, Path home) {
-        return Settings.builder()
+        Settings.Builder builder = Settings.builder()
             .put(ClusterName.CLUSTER_NAME_SETTING.getKey(), options.clusterName)
             .put(Node.NODE_NAME_SETTING.getKey(), options.nodeName)
             .put(Environment.PATH_HOME_SETTING.getKey(), home.toString())
@@ -149,12 +156,22 @@ public final class DevNode {
             .putList(Environment.PATH_REPO_SETTING.getKey(), home.resolve("snapshots").toString())
             .put("network.host", options.host)
             .put("http.port", options.port)
-            .put(DiscoveryModule.DISCOVERY_TYPE_SETTING.getKey(), DiscoveryModule.SINGLE_NODE_DISCOVERY_TYPE)
             // the heap is small; the real-memory breaker would trip on ordinary GC pressure
             .put(HierarchyCircuitBreakerService.USE_REAL_MEMORY_USAGE_SETTING.getKey(), false)
             // a nearly full developer disk must not turn indices read-only
-            .put(DiskThresholdSettings.CLUSTER_ROUTING_ALLOCATION_DISK_THRESHOLD_ENABLED_SETTING.getKey(), false)
-            .build();
+            .put(DiskThresholdSettings.CLUSTER_ROUTING_ALLOCATION_DISK_THRESHOLD_ENABLED_SETTING.getKey(), false);
+        if (options.transportPort > 0) {
+            builder.put("transport.port", options.transportPort);
+        }
+        if (options.seedHosts.isEmpty()) {
+            builder.put(DiscoveryModule.DISCOVERY_TYPE_SETTING.getKey(), DiscoveryModule.SINGLE_NODE_DISCOVERY_TYPE);
+        } else {
+            builder.putList("discovery.seed_hosts", options.seedHosts);
+            if (options.initialMasterNodes.isEmpty() == false) {
+                builder.putList("cluster.initial_master_nodes", options.initialMasterNodes);
+            }
+        }
+        return builder.build();
     }
 
     /** Where the system's libzstd usually is (Debian/Ubuntu multiarch, then RPM-style, then plain). */
@@ -204,9 +221,21 @@ public final class DevNode {
         }
     }
 
-    record Options(Path dataDir, String host, int port, String clusterName, String nodeName, long parentPid) {
+    record Options(
+        Path dataDir,
+        String host,
+        int port,
+        String clusterName,
+        String nodeName,
+        long parentPid,
+        int transportPort,
+        List<String> seedHosts,
+        List<String> initialMasterNodes
+    ) {
         static final String USAGE = "usage: DevNode --data-dir DIR [--host 127.0.0.1] [--port 9200] [--cluster-name newswatch-dev]"
-            + " [--node-name newswatch-dev-node] [--parent-pid PID (stop when that process exits)]";
+            + " [--node-name newswatch-dev-node] [--parent-pid PID (stop when that process exits)]"
+            + " [--transport-port N] [--seed-hosts HOST:PORT,... (join a cluster; default: a single-node cluster)]"
+            + " [--initial-master-nodes NAME,... (first start of a new cluster only)]";
 
         static Options parse(String[] args) {
             Path dataDir = null;
@@ -215,6 +244,9 @@ public final class DevNode {
             String clusterName = "newswatch-dev";
             String nodeName = "newswatch-dev-node";
             long parentPid = 0;
+            int transportPort = 0;
+            List<String> seedHosts = List.of();
+            List<String> initialMasterNodes = List.of();
             for (int i = 0; i < args.length; i++) {
                 String flag = args[i];
                 if (i + 1 >= args.length) {
@@ -224,18 +256,12 @@ public final class DevNode {
                 switch (flag) {
                     case "--data-dir" -> dataDir = Path.of(value);
                     case "--host" -> host = value;
-                    case "--port" -> {
-                        try {
-                            port = Integer.parseInt(value);
-                        } catch (NumberFormatException e) {
-                            throw new IllegalArgumentException("--port must be a number, got " + value);
-                        }
-                        if (port < 0 || port > 65535) {
-                            throw new IllegalArgumentException("--port must be 0-65535 (0: any free port), got " + value);
-                        }
-                    }
+                    case "--port" -> port = port(flag, value, 0);
+                    case "--transport-port" -> transportPort = port(flag, value, 1);
                     case "--cluster-name" -> clusterName = value;
                     case "--node-name" -> nodeName = value;
+                    case "--seed-hosts" -> seedHosts = list(value);
+                    case "--initial-master-nodes" -> initialMasterNodes = list(value);
                     case "--parent-pid" -> {
                         try {
                             parentPid = Long.parseLong(value);
@@ -249,7 +275,29 @@ public final class DevNode {
             if (dataDir == null) {
                 throw new IllegalArgumentException("--data-dir is required");
             }
-            return new Options(dataDir, host, port, clusterName, nodeName, parentPid);
+            if (seedHosts.isEmpty() && initialMasterNodes.isEmpty() == false) {
+                throw new IllegalArgumentException("--initial-master-nodes needs --seed-hosts (a single node elects itself)");
+            }
+            return new Options(dataDir, host, port, clusterName, nodeName, parentPid, transportPort, seedHosts, initialMasterNodes);
+        }
+
+        private static int port(String flag, String value, int min) {
+            int port;
+            try {
+                port = Integer.parseInt(value);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(flag + " must be a number, got " + value);
+            }
+            if (port < min || port > 65535) {
+                throw new IllegalArgumentException(
+                    flag + " must be " + min + "-65535" + (min == 0 ? " (0: any free port)" : "") + ", got " + value
+                );
+            }
+            return port;
+        }
+
+        private static List<String> list(String value) {
+            return Arrays.stream(value.split(",")).map(String::trim).filter(v -> v.isEmpty() == false).toList();
         }
     }
 }
