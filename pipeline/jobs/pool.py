@@ -117,6 +117,18 @@ def _leave_with_owner() -> None:
     threading.Thread(target=watch, daemon=True, name="newswatch-owner-watch").start()
 
 
+def _may_have_children() -> None:
+    """A task process forked from a Celery (billiard) pool process inherits its daemon flag and
+    billiard's authkey: the stdlib then refuses to start children ("daemonic processes are not
+    allowed to have children") and to pickle the key. This process owns its pool and waits for it,
+    so it may have children; it gets a plain key of its own."""
+    me = multiprocessing.current_process()
+    if me.daemon:
+        me._config["daemon"] = False  # noqa: SLF001 - the stdlib keeps the flag only there
+    if type(me.authkey) is not multiprocessing.process.AuthenticationString:
+        me.authkey = os.urandom(32)
+
+
 def get_pool(size: int) -> ProcessPoolExecutor:
     """The process-wide pool with `size` workers (replaced when broken or of another size)."""
     global _pool, _size
@@ -125,6 +137,7 @@ def get_pool(size: int) -> ProcessPoolExecutor:
             _pool.shutdown(wait=False, cancel_futures=True)
             _pool = None
         if _pool is None:
+            _may_have_children()
             ctx = _context()
             _start_forkserver()
             _pool = ProcessPoolExecutor(max_workers=size, mp_context=ctx, initializer=_leave_with_owner)

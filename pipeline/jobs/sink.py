@@ -133,6 +133,8 @@ class IndexSink:
             self.stories.finish(self._touched)
         except ClusterUnavailable as exc:
             log.warning("story fields of earlier copies not updated (Elasticsearch is away: %s)", exc)
+        except Exception as exc:  # noqa: BLE001 - the articles are indexed; only their copies' counts lag
+            log.warning("story fields of earlier copies not updated: %s", exc)
 
     def _write(self, batch: Processed) -> None:
         report = self.report

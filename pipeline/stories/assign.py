@@ -25,7 +25,7 @@ from pipeline.index.transport import translated
 from pipeline.records import Article, Story
 from pipeline.stories.cluster import Member, founding, plan, summarize
 from pipeline.stories.fingerprint import Fingerprint, fingerprint
-from pipeline.stories.store import FingerprintStore, bulk_update
+from pipeline.stories.store import CONFLICT_RETRIES, FingerprintStore, bulk_update
 
 
 @dataclass
@@ -154,7 +154,7 @@ class Stories:
                 for m in ms:
                     story_of[m.article_id] = story_id
                     if touched.written.get(m.article_id) != story:
-                        actions.append({"_op_type": "update", "_index": self.names.articles, "_id": m.article_id,
+                        actions.append({"_op_type": "update", "retry_on_conflict": CONFLICT_RETRIES, "_index": self.names.articles, "_id": m.article_id,
                                         "doc": {"story": doc}})
             updated = len(actions)
             actions += self._claim_updates(touched.moved | set(restamp), story_of)
@@ -179,6 +179,6 @@ class Stories:
                 speaker = src.get("speaker") or {}
                 key = claim_key_of(story_id, speaker.get("entity_id") or speaker.get("name") or "",
                                    src.get("text", ""))
-                out.append({"_op_type": "update", "_index": self.names.claims, "_id": doc["_id"],
+                out.append({"_op_type": "update", "retry_on_conflict": CONFLICT_RETRIES, "_index": self.names.claims, "_id": doc["_id"],
                             "doc": {"story": {"id": story_id, "claim_key": key}}})
         return out

@@ -18,6 +18,9 @@ from pipeline.index.transport import OVERLOADED
 from pipeline.stories.cluster import Member
 from pipeline.stories.fingerprint import Fingerprint, decode_signature
 
+# tasks that update copies of one story at once conflict on a document's version: the update is redone
+# on the newer version (partial `doc` updates: no scripts)
+CONFLICT_RETRIES = 5
 CANDIDATES_PER_ARTICLE = 50  # stories per article, one member each
 MEMBERS_PER_STORY = 10_000
 _MEMBER_FIELDS = ["article_id", "story_id", "story_started_at", "seen_at", "url", "outlet", "words", "shingles"]
@@ -99,7 +102,7 @@ class FingerprintStore:
         """Move every member of `story_ids` to the story `to`; returns the article ids moved."""
         moved = [m for ms in self.members(story_ids).values() for m in ms]
         story_id, started = to
-        self._bulk([{"_op_type": "update", "_index": self.index, "_id": m.article_id,
+        self._bulk([{"_op_type": "update", "retry_on_conflict": CONFLICT_RETRIES, "_index": self.index, "_id": m.article_id,
                      "doc": {"story_id": story_id, "story_started_at": started.isoformat()}} for m in moved])
         return [m.article_id for m in moved]
 
@@ -117,7 +120,9 @@ def bulk_update(es: Elasticsearch, actions: list[dict[str, Any]], *, what: str) 
         return
     _, errors = helpers.bulk(es, actions, raise_on_error=False, max_retries=3, initial_backoff=0.5,
                              retry_on_status=(429, 502, 503, 504))
-    failed = [item for e in errors for item in e.values() if int(item.get("status", 0)) != 404]
+    # 404: the document went meanwhile; 409 after the retries: another task keeps writing the same
+    # story, and its own last update carries the fields as they are then
+    failed = [item for e in errors for item in e.values() if int(item.get("status", 0)) not in (404, 409)]
     if not failed:
         return
     if any(int(item.get("status", 0)) in OVERLOADED for item in failed):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -115,3 +116,31 @@ def test_a_multiprocessing_child_that_used_the_pool_exits(tmp_path: Path) -> Non
         "        p.kill()\n")
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=150)
     assert out.stdout.strip() == "exit 0", out.stderr[-2000:]
+
+
+def _child_starts_a_pool(fixed: bool, out) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    from pipeline.jobs import pool
+
+    if fixed:
+        pool._may_have_children()
+    try:
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as ex:
+            out.put(ex.submit(abs, -3).result())
+    except Exception as exc:  # noqa: BLE001 - reported to the test
+        out.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_a_daemonic_task_process_may_still_start_its_pool():
+    """As in a Celery prefork worker: the task runs in a daemonic pool process."""
+    ctx = multiprocessing.get_context("fork")
+    results = []
+    for fixed in (False, True):
+        out = ctx.Queue()
+        child = ctx.Process(target=_child_starts_a_pool, args=(fixed, out), daemon=True)
+        child.start()
+        results.append(out.get(timeout=60))
+        child.join(30)
+    assert "daemonic processes are not allowed to have children" in str(results[0])
+    assert results[1] == 3
