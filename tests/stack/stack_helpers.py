@@ -18,15 +18,17 @@ PREFIX = "newswatch"  # the stack's indices (NEWSWATCH_INDEX_PREFIX's default, a
 ITEM_STAGES = ("fetch", "extract", "tag", "index")
 
 
-def wait_until(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.25) -> Any:
-    """Poll `check` until it returns something true; its value. AssertionError naming `what` on timeout."""
+def wait_until(check: Callable[[], Any], timeout: float, what: str | Callable[[], str],
+               interval: float = 0.25) -> Any:
+    """Poll `check` until it returns something true; its value. AssertionError naming `what` (or what
+    it returns, then) on timeout."""
     deadline = time.monotonic() + timeout
     while True:
         value = check()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what() if callable(what) else what}")
         time.sleep(interval)
 
 
@@ -129,18 +131,21 @@ def task_errors(stack: Any, run_id: str, task_id: str, map_index: int = 0) -> li
     return found
 
 
-def celery_successes(stack: Any) -> int:
-    """Tasks Celery's result backend (PostgreSQL, as in compose) recorded as done."""
+def celery_results(stack: Any, run_id: str) -> dict[str, str | None]:
+    """Each finished task instance of the run (`task[map index] try N`) and the status Celery's result
+    backend (PostgreSQL, as in compose) holds for the Celery task that ran it (None: no result)."""
     from pipeline.stack import postgres
 
     conn = postgres.connect(stack.config.secrets["POSTGRES_PASSWORD"], stack.config.ports["postgres"])
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT count(*) FROM celery_taskmeta WHERE status = 'SUCCESS'")
-            (count,) = cur.fetchone()
+            cur.execute("SELECT ti.task_id, ti.map_index, ti.try_number, meta.status FROM task_instance ti "
+                        "LEFT JOIN celery_taskmeta meta ON meta.task_id = ti.external_executor_id "
+                        "WHERE ti.dag_id = %s AND ti.run_id = %s AND ti.state = 'success'", (DAG, run_id))
+            rows = cur.fetchall()
     finally:
         conn.close()
-    return int(count)
+    return {f"{task}[{index}] try {tries}": status for task, index, tries, status in rows}
 
 
 def summary(stack: Any, run_id: str) -> dict[str, Any]:

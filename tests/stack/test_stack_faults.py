@@ -13,7 +13,7 @@ import pytest
 from stack_helpers import (
     DAG,
     assert_exactly_once,
-    celery_successes,
+    celery_results,
     configure_run,
     indexed_count,
     make_site,
@@ -60,9 +60,10 @@ def test_worker_killed_during_process_is_retried_on_the_other_worker(stack, api,
     counts = assert_exactly_once(es, site)
     assert counts["articles"] == 8 and counts["events"] == 2
     assert spool_empty(stack)
-    succeeded = [t for t in api.task_instances(DAG, run_id) if t["state"] == "success"]
-    assert len(succeeded) == 6  # through Celery, its results in PostgreSQL (written just after the task ends)
-    wait_until(lambda: celery_successes(stack) >= len(succeeded), 30, "Celery's results of the run's tasks")
+    # every task went through Celery, its result in PostgreSQL (written just after the task ends)
+    results = wait_until(lambda: (r := celery_results(stack, run_id)) and set(r.values()) == {"SUCCESS"} and r, 60,
+                         lambda: f"Celery's results of the run's tasks (now: {celery_results(stack, run_id)})")
+    assert len(results) == 6 and "process[0] try 2" in results
 
 
 def test_elasticsearch_node_lost_while_indexing(stack, api, es, sim, tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.index.derive import flatten_properties
-from pipeline.index.names import IndexNames
+from pipeline.index.names import KINDS, IndexNames
 from pipeline.index.setup import ensure_indices, setup_indices
 from pipeline.index.synthetic import ClaimSpec, EntitySpec, recombined_corpus, tagged_article
 from pipeline.index.writer import existing_article_ids
@@ -34,7 +34,7 @@ def _count(es, index: str, **query) -> int:
 def test_templates_create_versioned_indices_behind_aliases(es_client, settings):
     names = IndexNames(settings.index_prefix)
     first = setup_indices(es_client, settings)
-    assert sorted(first.created) == sorted([names.concrete(k, 1) for k in ("articles", "claims", "feeds", "events", "watches", "deliveries")])
+    assert sorted(first.created) == sorted([names.concrete(k, 1) for k in KINDS])
     second = setup_indices(es_client, settings)  # idempotent
     assert second.created == [] and second.drift == {}
     for kind in ("articles", "claims", "feeds", "events"):
