@@ -43,12 +43,12 @@ def tagged() -> dict[str, TaggedArticle]:
 
 
 @pytest.fixture
-def cluster(es_client):
+def cluster(es_url, es_client):
     """(settings, es) on a throwaway index prefix, with the indices set up."""
     from pipeline.config import load_settings
     from pipeline.index.setup import drop_prefix, ensure_indices
 
-    settings = load_settings(index_prefix=f"nw-stories-{uuid.uuid4().hex[:8]}")
+    settings = load_settings(es_url=es_url, index_prefix=f"nw-stories-{uuid.uuid4().hex[:8]}")
     ensure_indices(es_client, settings)
     yield settings, es_client
     drop_prefix(es_client, settings.index_prefix)

@@ -73,7 +73,7 @@ def test_elasticsearch_node_lost_while_indexing(stack, api, es, sim, tmp_path):
     es.cluster.health(index=canary, wait_for_status="green", timeout="60s")
     # the process task is fetching; the held article reaches the index only after the node is gone
     # (copies of stories already stored are written when the task ends: pipeline/jobs/sink.py)
-    site, run_id, _ = _trigger(api, sim, tmp_path, "esnode", ok=4, held=1, hold=25)
+    site, run_id, _ = _trigger(api, sim, tmp_path, "esnode", ok=4, held=1, hold=15)
     (victim,) = [s["node"] for s in es.cat.shards(index="newswatch-articles", format="json") if s["prirep"] == "p"]
     stack.kill(victim)
     try:
