@@ -126,7 +126,9 @@ def _may_have_children() -> None:
     if me.daemon:
         me._config["daemon"] = False  # noqa: SLF001 - the stdlib keeps the flag only there
     if type(me.authkey) is not multiprocessing.process.AuthenticationString:
-        me.authkey = os.urandom(32)
+        # under Celery the process object is billiard's, whose `authkey` setter wraps the key in
+        # billiard's class again: the stdlib's class goes into the config directly
+        me._config["authkey"] = multiprocessing.process.AuthenticationString(os.urandom(32))  # noqa: SLF001
 
 
 def get_pool(size: int) -> ProcessPoolExecutor:

@@ -9,9 +9,6 @@ from stack_helpers import DAG, assert_exactly_once, configure_run, make_site, sp
 pytestmark = pytest.mark.integration
 
 
-@pytest.mark.xfail(strict=True, reason="open bug (issue 16): inside a Celery prefork worker the process pool still "
-                   "fails with 'Pickling an AuthenticationString object is disallowed' after the daemon-flag fix; "
-                   "strict: this fails as soon as the bug is fixed, so the marker goes with it")
 def test_process_task_runs_its_worker_pool_under_celery(stack, api, es, sim, tmp_path):
     site = make_site(sim, "pool", ok=3, held=0, hold=0)
     configure_run(api, site, tmp_path, ingest_processes=0)  # compose's default: one per core
