@@ -33,7 +33,6 @@ class Assignment:
     stories: dict[str, Story] = field(default_factory=dict)  # story id -> its fields now
     story_of: dict[str, str] = field(default_factory=dict)  # article id (this batch) -> story id
     moved: set[str] = field(default_factory=set)  # stored articles (not in this batch) now in another story
-    members: dict[str, list[Member]] = field(default_factory=dict)  # story id -> its stored copies
 
     def story_for(self, article_id: str) -> Story | None:
         story_id = self.story_of.get(article_id)
@@ -122,7 +121,7 @@ class Stories:
         stories = {sid: summarize(sid, ms) for sid, ms in members.items() if ms}
         for aid, sid in story_of.items():  # not visible yet (no refresh needed for its own fields)
             stories.setdefault(sid, summarize(sid, [Member(prints[aid], sid, prints[aid].seen_at)]))
-        return Assignment(stories=stories, story_of=story_of, moved=moved - set(prints), members=members)
+        return Assignment(stories=stories, story_of=story_of, moved=moved - set(prints))
 
     def forget(self, article_ids: Sequence[str]) -> None:
         if article_ids:
