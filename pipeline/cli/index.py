@@ -32,8 +32,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--json", action="store_true", help="print the setup report as JSON")
     s.set_defaults(handler=_setup)
     st = add_command(isub, "status", help="versions, document counts and mapping drift per index",
-                     description="Per alias: the index versions behind it, their document counts, and fields "
-                                 "whose live mapping\ndiffers from the code's (drift: exit code 1).",
+                     description="Per alias: the index versions behind it, their document counts, fields "
+                                 "whose live mapping\ndiffers from the code's (drift: exit code 1), and documents "
+                                 "indexed before the English\nanalysis was added (re-index them with `migrate`).",
                      example="newswatch index status\nnewswatch index status --json")
     st.add_argument("--json", action="store_true", help="print JSON")
     st.set_defaults(handler=_status)
@@ -73,7 +74,8 @@ def _setup(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"features": report.features.as_dict(), "created": report.created,
                           "adopted": report.adopted, "mapping_updated": report.mapping_updated,
-                          "drift": report.drift, "ilm": report.ilm}, indent=2))
+                          "drift": report.drift, "ilm": report.ilm,
+                          "without_english": report.without_english, "advice": report.advice}, indent=2))
         return 0
     f = report.features
     print(f"Elasticsearch {f.version} at {settings.es_url}")
@@ -88,6 +90,8 @@ def _setup(args: argparse.Namespace) -> int:
         print(f"  updated mapping of {alias}")
     for alias, problem in report.drift.items():
         print(f"  DRIFT {alias}: {problem} (run `newswatch index migrate`)")
+    if report.advice:
+        print(f"  re-index needed: {report.advice}")
     print("indices ready")
     return 1 if report.drift else 0
 
@@ -98,7 +102,7 @@ def _status(args: argparse.Namespace) -> int:
     es, settings = _client()
     statuses = index_status(es, settings)
     if args.json:
-        print(json.dumps([{**s.__dict__, "drift": s.drift} for s in statuses], indent=2))
+        print(json.dumps([{**s.__dict__, "drift": s.drift, "advice": s.advice} for s in statuses], indent=2))
         return 1 if any(s.drift for s in statuses) else 0
     for s in statuses:
         current = ", ".join(s.current) or "(missing: run `newswatch index setup`)"
@@ -110,6 +114,8 @@ def _status(args: argparse.Namespace) -> int:
             print(f"   drift: {name} ({kind}) is missing from the live mapping")
         for name, what in s.wrong_type.items():
             print(f"   drift: {name} is {what}")
+        if s.advice:
+            print(f"   re-index needed: {s.advice}")
         if s.extra_fields:
             print(f"   note: {len(s.extra_fields)} live field(s) not in the code's mapping: "
                   f"{', '.join(s.extra_fields[:8])}")

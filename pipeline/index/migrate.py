@@ -15,6 +15,7 @@ from typing import Any
 from elasticsearch import ApiError, Elasticsearch
 
 from pipeline.config import Settings
+from pipeline.index import analysis
 from pipeline.index.derive import flatten_properties
 from pipeline.index.errors import MigrationError
 from pipeline.index.features import ClusterFeatures, detect_features
@@ -53,10 +54,11 @@ def _all_versions(es: Elasticsearch, names: IndexNames, kind: str) -> list[tuple
 def migrate(es: Elasticsearch, settings: Settings, kinds: list[str] | None = None, *,
             delete_old: bool = False) -> list[MigrationResult]:
     names = IndexNames(settings.index_prefix)
+    kinds = kinds or list(KINDS)
     try:
-        setup_indices(es, settings)
+        setup_indices(es, settings, migrating=kinds)
         features = detect_features(es)
-        return [_migrate_one(es, names, kind, features, delete_old) for kind in (kinds or list(KINDS))]
+        return [_migrate_one(es, names, kind, features, delete_old) for kind in kinds]
     except Exception as exc:
         if (err := unavailable(exc, es)) is not None:
             raise err from exc
@@ -106,10 +108,16 @@ class IndexStatus:
     missing_fields: dict[str, str] = field(default_factory=dict)
     wrong_type: dict[str, str] = field(default_factory=dict)  # field -> "live (expected)"
     extra_fields: list[str] = field(default_factory=list)
+    without_english: int = 0  # documents of the current version written before its English subfields
 
     @property
     def drift(self) -> bool:
         return bool(self.missing_fields or self.wrong_type)
+
+    @property
+    def advice(self) -> str:
+        """What to run so that searches through the English stems see every document ("" when nothing)."""
+        return analysis.advice({self.alias: self.without_english}, [self.kind]) if self.without_english else ""
 
 
 def mapping_drift(expected: dict[str, Any], live: dict[str, Any]
@@ -135,8 +143,10 @@ def index_status(es: Elasticsearch, settings: Settings) -> list[IndexStatus]:
                 status.versions[index] = int(es.count(index=index)["count"])
             status.docs = sum(status.versions.get(i, 0) for i in status.current)
             if status.current:
-                live = es.indices.get_mapping(index=status.current[-1]).body
-                props = next(iter(live.values()))["mappings"].get("properties", {})
+                live = es.indices.get_mapping(index=",".join(status.current)).body
+                status.without_english = sum(analysis.docs_without_english(m.get("mappings", {}).get("_meta", {}))
+                                             for m in live.values())
+                props = live[status.current[-1]]["mappings"].get("properties", {})
                 expected = mapping_for(kind, features.english_analyzer)["properties"]
                 status.missing_fields, status.wrong_type, status.extra_fields = mapping_drift(expected, props)
             out.append(status)

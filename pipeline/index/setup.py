@@ -12,12 +12,15 @@ Layout per kind (articles, claims, feeds, events):
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch
 
 from pipeline.config import Settings
+from pipeline.index import analysis
 from pipeline.index.errors import IndexSetupError
 from pipeline.index.features import ClusterFeatures, detect_features
 from pipeline.index.mappings import MAPPING_VERSION, mapping_for
@@ -39,6 +42,8 @@ class SetupReport:
     drift: dict[str, str] = field(default_factory=dict)
     settings_updated: list[str] = field(default_factory=list)
     ilm: str = ""
+    without_english: dict[str, int] = field(default_factory=dict)  # index -> documents not English-analysed
+    advice: str = ""  # what to run about `without_english`
 
 
 def names_for(settings: Settings) -> IndexNames:
@@ -123,24 +128,40 @@ def _put_templates(es: Elasticsearch, names: IndexNames, features: ClusterFeatur
 
 def _update_live_mapping(es: Elasticsearch, names: IndexNames, kind: str, english: bool,
                          report: SetupReport) -> None:
-    """Additive mapping changes go straight onto the live index; conflicting ones need a migration."""
+    """Additive mapping changes go straight onto the live index; conflicting ones need a migration.
+    Adding the `.english` subfields to an index that holds documents leaves those unanalysed: the count
+    goes into `_meta` (pipeline.index.analysis) for the warning and `newswatch index status`."""
     body = mapping_for(kind, english)
     alias = names.alias(kind)
     try:
         live = es.indices.get_mapping(index=alias).body
     except ApiError:
         return
-    if all(m.get("mappings", {}).get("_meta", {}).get("mapping_hash") == body["_meta"]["mapping_hash"]
-           for m in live.values()):
+    stale = {index: m.get("mappings", {}) for index, m in live.items()
+             if m.get("mappings", {}).get("_meta", {}).get("mapping_hash") != body["_meta"]["mapping_hash"]}
+    if not stale:
         return
     try:
-        es.indices.put_mapping(index=alias, **{k: v for k, v in body.items()})
+        for index, mapping in stale.items():
+            meta = {**body["_meta"], **analysis.carried(mapping.get("_meta", {}))}
+            es.indices.put_mapping(index=index, **{**body, "_meta": meta})
+            if analysis.adds_english(mapping.get("properties", {}), body["properties"]):
+                _mark_unanalysed(es, index, meta, report)
         report.mapping_updated.append(alias)
         log.info("updated the mapping of %s in place (additive change)", alias)
     except ApiError as exc:
         report.drift[alias] = str(exc)
         log.warning("mapping of %s differs from the code and cannot be updated in place (%s); "
                     "run `newswatch index migrate`", alias, exc)
+
+
+def _mark_unanalysed(es: Elasticsearch, index: str, meta: dict[str, Any], report: SetupReport) -> None:
+    """Counted after the subfields are in place, so a document written meanwhile errs on the side of advice."""
+    es.indices.refresh(index=index)
+    docs = int(es.count(index=index)["count"])
+    if docs:
+        es.indices.put_mapping(index=index, meta={**meta, **analysis.marker(docs, datetime.now(UTC))})
+        report.without_english[index] = docs
 
 
 def _update_live_settings(es: Elasticsearch, names: IndexNames, kind: str, settings: Settings,
@@ -164,23 +185,31 @@ def _update_live_settings(es: Elasticsearch, names: IndexNames, kind: str, setti
             log.info("updated the settings of %s: %s", index, changed)
 
 
-def setup_indices(es: Elasticsearch, settings: Settings) -> SetupReport:
+def setup_indices(es: Elasticsearch, settings: Settings, *, features: ClusterFeatures | None = None,
+                  migrating: Collection[str] = ()) -> SetupReport:
+    """`features` defaults to what the cluster has; `migrating` names the kinds a migration is about to copy
+    (no advice to migrate those)."""
     names = names_for(settings)
     try:
-        features = detect_features(es)
+        features = features or detect_features(es)
         report = SetupReport(features=features)
         _put_templates(es, names, features, settings, report)
+        unanalysed: dict[str, dict[str, int]] = {}  # kind -> index -> documents
         for kind in KINDS:
             alias = names.alias(kind)
             if alias_targets(es, alias):
+                marked = set(report.without_english)
                 _update_live_mapping(es, names, kind, features.english_analyzer, report)
                 _update_live_settings(es, names, kind, settings, report)
+                if new := {i: n for i, n in report.without_english.items() if i not in marked}:
+                    unanalysed[kind] = new
                 continue
             if es.indices.exists(index=alias):
                 report.adopted.append(adopt_plain_index(es, names, kind, features))
                 continue
             report.created.append(create_version(es, names, kind, 1, with_alias=True))
             log.info("created %s -> %s", alias, report.created[-1])
+        _advise(report, {k: v for k, v in unanalysed.items() if k not in migrating})
     except ApiError as exc:
         if (err := unavailable(exc, es)) is not None:
             raise err from exc
@@ -190,6 +219,17 @@ def setup_indices(es: Elasticsearch, settings: Settings) -> SetupReport:
             raise err from exc
         raise
     return report
+
+
+def _advise(report: SetupReport, unanalysed: dict[str, dict[str, int]]) -> None:
+    """One warning for every index that just gained the English subfields over documents it already held
+    (kind -> index -> documents; the kinds a migration is about to copy are left out)."""
+    if unanalysed:
+        report.advice = analysis.advice({i: n for v in unanalysed.values() for i, n in v.items()}, unanalysed)
+        log.warning("%s", report.advice)
+    elif report.without_english:
+        log.info("the English subfields were added to %s; the migration re-indexes their documents",
+                 ", ".join(report.without_english))
 
 
 def ensure_indices(es: Elasticsearch, settings: Settings) -> None:
