@@ -93,6 +93,10 @@ class Stories:
         new = [fp for aid, fp in prints.items() if aid not in known]
         story_of = {aid: m.story_id for aid, m in known.items()}
         moved: set[str] = set()
+        # what this call wrote since the last refresh: the read-back below sees the index as it was then,
+        # and these documents as they are now (a refresh per batch only for that costs more than the lookup)
+        written: dict[str, Member] = {}
+        merged_away: set[str] = set()
         if new:
             self.store.put(founding(fp) for fp in new)
             self.store.refresh()
@@ -100,16 +104,19 @@ class Stories:
             found = self.store.candidates(comparable, self.window) if comparable else []
             outcome = plan(new, found, self.window)
             fresh = {fp.article_id for fp in new}
-            self.store.put(Member(prints[aid], sid, started) for aid, (sid, started) in outcome.story_of.items()
-                           if sid != aid)
+            joined = [Member(prints[aid], sid, started) for aid, (sid, started) in outcome.story_of.items()
+                      if sid != aid]
+            self.store.put(joined)
+            written.update((m.article_id, m) for m in joined)
             by_target: dict[tuple[str, datetime], list[str]] = defaultdict(list)
             for old, target in outcome.merged.items():
                 if old not in fresh:  # a new article's own provisional story: rewritten just above
                     by_target[target].append(old)
+                    merged_away.add(old)
             for target, olds in by_target.items():
-                moved.update(self.store.relabel(olds, target))
-            if outcome.merged or any(sid != aid for aid, (sid, _) in outcome.story_of.items()):
-                self.store.refresh()
+                relabelled = self.store.relabel(olds, target)
+                moved.update(m.article_id for m in relabelled)
+                written.update((m.article_id, m) for m in relabelled)
             story_of.update({aid: sid for aid, (sid, _) in outcome.story_of.items()})
             others = {m.story_id for m in found} | {outcome.final(m.story_id, m.story_started_at)[0] for m in found}
             counts = Counter(story_of.values())
@@ -117,11 +124,29 @@ class Stories:
         else:
             alone = set()
         # a new article that matched nothing is a story of one: nothing to read back
-        members = self.store.members({sid for aid, sid in story_of.items() if aid not in alone})
+        members = self._members_now({sid for aid, sid in story_of.items() if aid not in alone}, written, merged_away)
         stories = {sid: summarize(sid, ms) for sid, ms in members.items() if ms}
         for aid, sid in story_of.items():  # not visible yet (no refresh needed for its own fields)
             stories.setdefault(sid, summarize(sid, [Member(prints[aid], sid, prints[aid].seen_at)]))
         return Assignment(stories=stories, story_of=story_of, moved=moved - set(prints))
+
+    def _members_now(self, story_ids: set[str], written: dict[str, Member],
+                     merged_away: set[str]) -> dict[str, list[Member]]:
+        """Every member of each story: the stored ones (as of the last refresh) with this call's writes applied."""
+        out: dict[str, list[Member]] = {s: [] for s in story_ids}
+        if not story_ids:
+            return out
+        seen: set[str] = set()
+        for ms in self.store.members(story_ids | merged_away).values():
+            for m in ms:
+                m = written.get(m.article_id, m)
+                seen.add(m.article_id)
+                if m.story_id in out:
+                    out[m.story_id].append(m)
+        for aid, m in written.items():
+            if aid not in seen and m.story_id in out:
+                out[m.story_id].append(m)
+        return out
 
     def forget(self, article_ids: Sequence[str]) -> None:
         if article_ids:
@@ -142,6 +167,8 @@ class Stories:
         moved to another story (and of `restamp`: stored articles given their first story). Returns
         the number of article documents updated."""
         with translated(self.es):
+            if touched.stories:
+                self.store.refresh()  # the batches' last writes: once per task, not once per batch
             members = self.store.members(touched.stories)
             actions: list[dict[str, Any]] = []
             story_of: dict[str, str] = {}

@@ -23,6 +23,7 @@ from pipeline.stories.fingerprint import Fingerprint, decode_signature
 CONFLICT_RETRIES = 5
 CANDIDATES_PER_ARTICLE = 50  # stories per article, one member each
 MEMBERS_PER_STORY = 10_000
+MEMBERS_PAGE = 1_000
 _MEMBER_FIELDS = ["article_id", "story_id", "story_started_at", "seen_at", "url", "outlet", "words", "shingles"]
 
 
@@ -92,19 +93,26 @@ class FingerprintStore:
         out: dict[str, list[Member]] = {s: [] for s in ids}
         if not ids:
             return out
-        for hit in helpers.scan(self.es, index=self.index, _source=_MEMBER_FIELDS, size=1000,
-                                query={"query": {"terms": {"story_id": ids}}}):
+        query = {"terms": {"story_id": ids}}
+        # one plain search covers nearly every case; a scroll (several requests and a search context
+        # held open) only for the rare stories bigger than a page
+        resp = self.es.search(index=self.index, query=query, _source=_MEMBER_FIELDS, size=MEMBERS_PAGE,
+                              track_total_hits=MEMBERS_PAGE + 1)
+        hits = resp["hits"]["hits"]
+        if resp["hits"]["total"]["value"] > len(hits):
+            hits = helpers.scan(self.es, index=self.index, _source=_MEMBER_FIELDS, size=1000, query={"query": query})
+        for hit in hits:
             m = member_from_source(hit["_source"])
             out.setdefault(m.story_id, []).append(m)
         return out
 
-    def relabel(self, story_ids: Iterable[str], to: tuple[str, datetime]) -> list[str]:
-        """Move every member of `story_ids` to the story `to`; returns the article ids moved."""
-        moved = [m for ms in self.members(story_ids).values() for m in ms]
+    def relabel(self, story_ids: Iterable[str], to: tuple[str, datetime]) -> list[Member]:
+        """Move every member of `story_ids` to the story `to`; returns the members moved, as they are now."""
         story_id, started = to
+        moved = [Member(m.print, story_id, started) for ms in self.members(story_ids).values() for m in ms]
         self._bulk([{"_op_type": "update", "retry_on_conflict": CONFLICT_RETRIES, "_index": self.index, "_id": m.article_id,
                      "doc": {"story_id": story_id, "story_started_at": started.isoformat()}} for m in moved])
-        return [m.article_id for m in moved]
+        return moved
 
     def forget(self, article_ids: Sequence[str]) -> None:
         """Drop the fingerprints of articles the cluster would not take (they are in no story)."""
