@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import statistics
 import sys
 import tempfile
@@ -274,6 +275,33 @@ def _ceiling_parallel(pages: list[tuple[str, str]], processes: int) -> float:
     return len(pages) / elapsed
 
 
+_ES_WORK = {"indexing": ("indexing", "index_time_in_millis"), "refresh": ("refresh", "total_time_in_millis"),
+            "merges": ("merges", "total_time_in_millis"), "flush": ("flush", "total_time_in_millis"),
+            "search query": ("search", "query_time_in_millis"), "search fetch": ("search", "fetch_time_in_millis")}
+
+
+def node_cpu_seconds(es) -> float:
+    from _es import node_cpu_seconds as cpu
+
+    return cpu(es)
+
+
+def _es_work(es) -> dict[str, float]:
+    """Elasticsearch's own time accounting per index family and kind of work (seconds, cumulative)."""
+    stats = es.indices.stats(index=f"{PREFIX}-*", metric="indexing,refresh,merge,flush,search")["indices"]
+    out: dict[str, float] = {}
+    for name, data in stats.items():
+        family = re.sub(r"-v\d+(-\d{6})?$", "", name.removeprefix(f"{PREFIX}-"))
+        for label, (section, key) in _ES_WORK.items():
+            section_data = data["total"].get(section, {})
+            out[f"{family} {label}"] = out.get(f"{family} {label}", 0.0) + section_data.get(key, 0) / 1000
+    return out
+
+
+def _es_work_delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {k: v - before.get(k, 0.0) for k, v in sorted(after.items(), key=lambda kv: -(kv[1] - before.get(kv[0], 0.0)))}
+
+
 def _searchable(es, ids: dict[str, str], found: dict[str, float], deadline: float) -> None:
     """Poll search (not realtime get) until every id is a hit; record when each first was."""
     while len(found) < len(ids) and time.monotonic() < deadline:
@@ -339,30 +367,34 @@ def main() -> int:
         print(f"warm-up:  an empty run took {warm:.1f}s (index creation, first-task start-up)")
         from _es import warm_cluster
 
-        print(f"warm-up:  Elasticsearch bulk-wrote and deleted 240 tagged articles in {warm_cluster(es, es_url):.1f}s")
+        took, passes = warm_cluster(es, es_url)
+        print(f"warm-up:  Elasticsearch wrote, clustered and deleted 240 tagged articles {passes} times in {took:.1f}s "
+              "(until a pass cost it no less CPU: a production node's JIT is warm)")
         baseline = None
         es_pid = int((node_dir / "node.pid").read_text()) if node_dir is not None else None
         if args.stories_baseline:  # before the timed run, so the timed run meets the larger index
             for _ in range(args.articles):
                 site.add()
             os.environ["NEWSWATCH_STORY_CLUSTERING"] = "false"
-            b_cpu0 = {**_cpu_seconds([os.getpid()], exclude=es_pid), **(_cpu_seconds([es_pid]) if es_pid else {})}
+            b_cpu0, b_es0 = _cpu_seconds([os.getpid()], exclude=es_pid), node_cpu_seconds(es)
             try:
                 baseline = _run_ingest()
             finally:
                 del os.environ["NEWSWATCH_STORY_CLUSTERING"]
-            b_cpu1 = {**_cpu_seconds([os.getpid()], exclude=es_pid), **(_cpu_seconds([es_pid]) if es_pid else {})}
-            baseline_cpu = sum(v - b_cpu0.get(k, 0.0) for k, v in b_cpu1.items())
+            b_cpu1, b_es1 = _cpu_seconds([os.getpid()], exclude=es_pid), node_cpu_seconds(es)
+            baseline_cpu = sum(v - b_cpu0.get(k, 0.0) for k, v in b_cpu1.items()) + b_es1 - b_es0
         urls = [site.add() for _ in range(args.articles)]
 
         # 1. throughput through the DAG, between two measurements of the ceiling (the machine is shared)
         pages = _fetch(urls)
         before = _ceiling(pages)
         cpu0 = _cpu_seconds([os.getpid()], exclude=es_pid)
-        es0 = _cpu_seconds([es_pid]) if es_pid else {}
+        es0 = node_cpu_seconds(es)
+        work0 = _es_work(es)
         elapsed, summary = _run_ingest()
         cpu1 = _cpu_seconds([os.getpid()], exclude=es_pid)
-        es1 = _cpu_seconds([es_pid]) if es_pid else {}
+        es1 = node_cpu_seconds(es)
+        es_work = _es_work_delta(work0, _es_work(es))
         indexed = summary["articles_indexed"]
         pipeline_aps = indexed / elapsed
         print(f"pipeline: {indexed} articles indexed of {args.articles} in {elapsed:.1f}s "
@@ -374,7 +406,7 @@ def main() -> int:
                   f"{b_aps:.2f} articles/s; with it {pipeline_aps:.2f}: clustering adds "
                   f"{(elapsed / summary['articles_indexed']) / (b_elapsed / b_summary['articles_indexed']) - 1:+.1%} "
                   "to the time per article (goal <= +10%)")
-            run_cpu = sum(v - cpu0.get(k, 0.0) for k, v in cpu1.items()) + sum(v - es0.get(k, 0.0) for k, v in es1.items())
+            run_cpu = sum(v - cpu0.get(k, 0.0) for k, v in cpu1.items()) + es1 - es0
             print(f"stories:  CPU-s (newswatch + Elasticsearch) without clustering {baseline_cpu:.1f}, with it "
                   f"{run_cpu:.1f}: {run_cpu / baseline_cpu - 1:+.1%} (wall time on a shared machine varies with "
                   "its load; CPU-seconds much less)")
@@ -388,13 +420,14 @@ def main() -> int:
         roles: dict[str, float] = {}
         for key, v in cpu1.items():
             roles[key[1]] = roles.get(key[1], 0.0) + v - cpu0.get(key, 0.0)
-        es_cpu = sum(v - es0.get(k, 0.0) for k, v in es1.items())
+        es_cpu = es1 - es0
         ceiling_cpu = min(m["cpu_s"] for m in (before, after))
         print(f"cpu:      the run used {pipeline_cpu:.1f} CPU-s in newswatch's processes (Airflow, fetching, "
               f"the pool) + {es_cpu:.1f} in Elasticsearch = {pipeline_cpu + es_cpu:.1f}, against "
               f"{ceiling_cpu:.1f} s for the bare ceiling's work: {(pipeline_cpu + es_cpu) / ceiling_cpu:.2f}x "
               "(on a busy machine, the ratio that wall time cannot show); by process: "
               + ", ".join(f"{k} {v:.1f}" for k, v in sorted(roles.items())))
+        print("es work:  " + ", ".join(f"{k} {v:.1f}s" for k, v in es_work.items() if v >= 0.05))
         for label, m in (("before", before), ("after", after)):
             print(f"ceiling {label}: {m['ceiling_aps']:.2f} articles/s (tagger {m['tagger_ceiling_aps']:.2f})")
         c = max(before, after, key=lambda m: m["ceiling_aps"])
