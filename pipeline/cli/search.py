@@ -1,5 +1,5 @@
 """`newswatch search QUERY [--entity NAME] [--speaker NAME] [--certainty L] [--site S] [--since D] [--until D]
-[--claims] [--json]`: articles (or claims) with highlights, matching claims and facets."""
+[--claims] [--sort KEY] [--json]`: articles (or claims) with highlights, matching claims and facets."""
 
 from __future__ import annotations
 
@@ -20,7 +20,11 @@ examples:
   newswatch search "North Korea" --entity DPRK --since 2026-01-01
   newswatch search inflation --claims --certainty low
   newswatch search --claims --speaker Stoltenberg --json | jq '.claims[].text'
+  newswatch search ceasefire --claims --sort checkworthiness
   newswatch search 'title:"rate cut" AND NOT site:example.org' --no-facets"""
+
+# pipeline.search.query.SORTS["claims"], spelled out so that the CLI starts without importing the search
+SORT_KEYS = ("relevance", "newest", "oldest", "checkworthiness", "speaker")
 
 
 def _date(value: str) -> datetime:
@@ -51,6 +55,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--claims", action="store_true", help="search claims instead of articles")
     p.add_argument("--all-copies", action="store_true",
                    help="list every copy of a story (default: one row per story, with its number of outlets)")
+    p.add_argument("--sort", default="relevance", choices=SORT_KEYS, metavar="KEY",
+                   help="order of the results: relevance (default: the best match first, newest first without "
+                        "query text), newest, oldest (undated last); for --claims also checkworthiness (most "
+                        "check-worthy first) and speaker (A to Z, unattributed last). E.g. --claims --sort speaker")
     p.add_argument("--size", type=int, default=10, help="number of results (default 10)")
     p.add_argument("--no-facets", action="store_true", help="skip the facets")
     p.add_argument("--json", action="store_true", help="print the response as JSON")
@@ -97,7 +105,7 @@ def _run(args: argparse.Namespace) -> int:
         query = SearchQuery(text=" ".join(args.query), entities=args.entity, speakers=args.speaker,
                             certainty=args.certainty, sites=args.site, since=args.since, until=args.until,
                             claims=args.claims, size=max(0, min(args.size, 500)), facets=not args.no_facets,
-                            all_copies=args.all_copies)
+                            all_copies=args.all_copies, sort=args.sort)
         resp = search(client_from_settings(settings), query, settings)
     except SearchError as exc:
         print(f"newswatch search: {exc}", file=sys.stderr)

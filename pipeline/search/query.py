@@ -45,11 +45,18 @@ class SearchQuery(BaseModel):
     facets: bool = True
     facet_size: int = Field(default=10, ge=1, le=100)
     highlight_tags: tuple[str, str] = ("<em>", "</em>")
+    # the order of the hits, one of SORTS[mode]; `sort_problem` says why another cannot be used
+    sort: str = "relevance"
 
     @field_validator("entities", "speakers", "sites")
     @classmethod
     def _strip(cls, values: list[str]) -> list[str]:
         return [v.strip() for v in values if v and v.strip()]
+
+    @field_validator("sort")
+    @classmethod
+    def _sort_key(cls, value: str) -> str:
+        return value.strip().lower() or "relevance"
 
     @property
     def mode(self) -> Literal["articles", "claims"]:
@@ -204,6 +211,55 @@ def _highlight(fields: dict[str, dict[str, Any]], q: SearchQuery) -> dict[str, A
     return {"pre_tags": [pre], "post_tags": [post], "fields": fields, "require_field_match": False}
 
 
+# The orders a search can ask for (`SearchQuery.sort`). "relevance", the default, is the best match first when
+# there are words and newest first without them (every hit scores the same then).
+SORTS: dict[str, tuple[str, ...]] = {
+    "articles": ("relevance", "newest", "oldest"),
+    "claims": ("relevance", "newest", "oldest", "checkworthiness", "speaker"),
+}
+SPEAKER_FIELD = "speaker.name.keyword"
+_NEWEST = {"published_at": {"order": "desc", "missing": "_last"}}
+_OLDEST = {"published_at": {"order": "asc", "missing": "_last"}}
+_CHECKWORTHY = {"checkworthiness": {"order": "desc", "missing": "_last"}}
+# a claim whose speaker has a name; an unresolved speaker's name is "" (sorts first), so it has to be told apart
+_NAMED_SPEAKER = {"bool": {"filter": [{"exists": {"field": SPEAKER_FIELD}}],
+                           "must_not": [{"term": {SPEAKER_FIELD: ""}}]}}
+
+
+def sort_problem(sort: str, claims: bool = False) -> str | None:
+    """Why `sort` cannot order this search, as a message for the user; None when it can."""
+    mode = "claims" if claims else "articles"
+    if sort in SORTS[mode]:
+        return None
+    known = ", ".join(SORTS[mode])
+    if sort in SORTS["claims"]:
+        return f"sort {sort!r} orders claims only (search claims to use it); articles sort by {known}"
+    return f"unknown sort {sort!r}; {mode} sort by {known}"
+
+
+def _sort(q: SearchQuery, kind: Literal["articles", "claims"]) -> list[Any]:
+    if (problem := sort_problem(q.sort, kind == "claims")) is not None:
+        raise SearchError(problem)
+    if q.sort == "relevance":  # the order from before sorting was an option, unchanged
+        if kind == "articles":
+            return ["_score", _NEWEST] if q.text else [_NEWEST, "_score"]
+        return ["_score", {"checkworthiness": "desc"}] if q.text else [_NEWEST, {"checkworthiness": "desc"}]
+    tail = [_CHECKWORTHY] if kind == "claims" else []
+    return {
+        "newest": [_NEWEST, "_score", *tail],
+        "oldest": [_OLDEST, "_score", *tail],
+        "checkworthiness": [_CHECKWORTHY, "_score", _NEWEST],
+        # the score is 1 for a named speaker and 0 otherwise (`_named_speakers_first`): unattributed claims last
+        "speaker": ["_score", {SPEAKER_FIELD: {"order": "asc", "missing": "_last"}}, _NEWEST, _CHECKWORTHY],
+    }[q.sort]
+
+
+def _named_speakers_first(query: dict[str, Any]) -> dict[str, Any]:
+    """The query as a filter, scored 1 for a claim with a named speaker and 0 for one without (the embedded node
+    has no scripts to sort on "name or nothing")."""
+    return {"bool": {"filter": [query], "should": [{"constant_score": {"filter": _NAMED_SPEAKER}}]}}
+
+
 def date_interval(q: SearchQuery) -> str:
     """Calendar interval for the date facet (auto_date_histogram lives in a module the embedded node lacks)."""
     if q.since and q.until:
@@ -249,8 +305,7 @@ def article_request(q: SearchQuery, english: bool) -> dict[str, Any]:
         "query": {"bool": {"must": must or [{"match_all": {}}], "filter": filters, "should": should}},
         "size": q.size, "from": q.offset, "track_total_hits": True,
         "_source": {"excludes": ["text", "entities", "claims"]},
-        "sort": ["_score", {"published_at": {"order": "desc", "missing": "_last"}}] if q.text else
-                [{"published_at": {"order": "desc", "missing": "_last"}}, "_score"],
+        "sort": _sort(q, "articles"),
     }
     if q.text:
         # the English subfield marks exact words and their stems alike ("election" for "elections"): one pass
@@ -309,10 +364,10 @@ def claim_request(q: SearchQuery, english: bool) -> dict[str, Any]:
             filters.append(clause)
     body: dict[str, Any] = {
         "query": {"bool": {"must": must or [{"match_all": {}}], "filter": filters}},
-        "size": q.size, "from": q.offset, "track_total_hits": True,
-        "sort": ["_score", {"checkworthiness": "desc"}] if q.text else
-                [{"published_at": {"order": "desc", "missing": "_last"}}, {"checkworthiness": "desc"}],
+        "size": q.size, "from": q.offset, "track_total_hits": True, "sort": _sort(q, "claims"),
     }
+    if q.sort == "speaker":
+        body["query"] = _named_speakers_first(body["query"])
     if q.text:
         body["highlight"] = _highlight({"text.english" if english else "text": {"number_of_fragments": 0}}, q)
     if q.facets:

@@ -99,9 +99,11 @@ class Stories:
         merged_away: set[str] = set()
         if new:
             self.store.put(founding(fp) for fp in new)
-            self.store.refresh()
             comparable = [fp for fp in new if fp.comparable]
-            found = self.store.candidates(comparable, self.window) if comparable else []
+            found: list[Member] = []
+            if comparable:  # texts too short to compare stay alone: nothing to look up
+                self.store.refresh()
+                found = self.store.candidates(comparable, self.window)
             outcome = plan(new, found, self.window)
             fresh = {fp.article_id for fp in new}
             joined = [Member(prints[aid], sid, started) for aid, (sid, started) in outcome.story_of.items()

@@ -141,6 +141,30 @@ def test_claim_search(viewer_page, api_server, screenshots: Path):
     assert page.locator("h1").inner_text().startswith("Feed ")
 
 
+def test_claim_search_sorts_by_clicking_column_headers(viewer_page, api_server, screenshots: Path):
+    page = viewer_page
+    page.goto(f"{api_server.url}/newswatch/search?q=ceasefire")
+    header = page.locator("th", has_text="Article")
+
+    def days() -> list[int]:  # the sample's article titles say "day N": N hours and a half ago, roughly
+        return [int(re.search(r"day (\d+):", t).group(1))
+                for t in page.locator("tbody tr td:nth-child(4)").all_inner_texts()]
+
+    assert page.locator("th[aria-sort]").inner_text().startswith("Claim")  # most relevant first
+    header.get_by_role("link").click()
+    page.wait_for_url(re.compile(r"q=ceasefire&sort=published&order=desc$"))
+    assert days() == list(range(25)) and header.get_attribute("aria-sort") == "descending"
+    header.get_by_role("link").click()
+    page.wait_for_url(re.compile(r"q=ceasefire&sort=published&order=asc$"))
+    assert days() == list(range(29, 4, -1)) and header.get_attribute("aria-sort") == "ascending"
+    assert page.locator("#found").inner_text() == "30 claims found, oldest first."
+    page.get_by_role("link", name="Next ›").click()
+    page.wait_for_url(re.compile(r"sort=published&order=asc&page=2$"))
+    assert days() == [4, 3, 2, 1, 0]
+    _fits(page)
+    page.screenshot(path=screenshots / "05b-claim-search-sorted.png", full_page=True)
+
+
 def test_watches(viewer_page, api_server, screenshots: Path):
     page = viewer_page
     page.goto(f"{api_server.url}/newswatch/watches")

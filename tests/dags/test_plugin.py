@@ -122,6 +122,20 @@ def test_outlets_appear_only_for_stories_seen_in_more_than_one_outlet():
     assert ">4 outlets<" in _outlets(SimpleNamespace(story=counted))  # the outlets shown may be fewer
 
 
+def test_search_page_sort_parameters_map_to_the_search_sort():
+    from newswatch_airflow.pages.search import columns, sort_of
+
+    assert sort_of("", "", words=True) == ("relevance", "relevance", True)
+    assert sort_of("", "", words=False) == ("relevance", "published", True)  # newest first without words
+    assert sort_of("published", "asc", words=True) == ("oldest", "published", False)
+    assert sort_of("published", "", words=True) == ("newest", "published", True)
+    assert sort_of("speaker", "desc", words=False) == ("speaker", "speaker", False)  # A to Z only
+    assert sort_of("checkworthiness", "asc", words=False) == ("checkworthiness", "checkworthiness", True)
+    assert sort_of("<script>", "x", words=False) == ("relevance", "published", True)
+    assert [c.sort for c in columns(words=False)] == ["", "speaker", "", "published", "", "checkworthiness"]
+    assert columns(words=True)[0].sort == "relevance"
+
+
 def test_websockets_are_closed_unopened():
     from starlette.websockets import WebSocketDisconnect
 

@@ -165,6 +165,55 @@ def test_search_filters_and_pages(sample, viewer):
     assert none.status_code == 200 and "0 claims found" in none.text and "No claim matches" in none.text
 
 
+def _days(rows: list[list[str]]) -> list[int]:
+    """The sample article's day number ("Shells from North Korea, day 7: ...") of each row."""
+    return [int(re.search(r"day (\d+):", row[3]).group(1)) for row in rows]
+
+
+def _header(html: str, label: str) -> str:
+    (th,) = re.findall(rf"<th[^>]*>(?:<a [^>]*>)?{label}.*?</th>", html)
+    return th
+
+
+def test_search_sorts_by_column_and_keeps_the_order_when_paging(sample, viewer):
+    r = viewer.get("/newswatch/search", params={"certainty": "medium"})
+    assert "60 claims found, newest first." in r.text and _days(_rows(r.text))[:3] == [0, 0, 1]
+    assert 'aria-sort="descending"' in _header(r.text, "Article")
+    assert 'href="search?certainty=medium&amp;sort=published&amp;order=asc"' in _header(r.text, "Article")
+    assert 'href="search?certainty=medium&amp;sort=speaker&amp;order=asc"' in _header(r.text, "Speaker")
+    assert "<a " not in _header(r.text, "Claim")  # no words, no relevance to sort by
+    by_speaker = {"certainty": "medium", "sort": "speaker", "order": "asc"}
+    first = viewer.get("/newswatch/search", params=by_speaker)
+    assert "60 claims found, by speaker from A to Z, unattributed last." in first.text
+    assert 'aria-sort="ascending"' in _header(first.text, "Speaker")
+    assert 'href="search?certainty=medium&amp;sort=speaker&amp;order=asc"' in _header(first.text, "Speaker")
+    assert {row[1] for row in _rows(first.text)} == {"Antonio Guterres"}
+    assert 'href="search?certainty=medium&amp;sort=speaker&amp;order=asc&amp;page=2"' in first.text
+    assert '<input type="hidden" name="sort" value="speaker">' in first.text  # a new search keeps the order
+    second = viewer.get("/newswatch/search", params={**by_speaker, "page": 2})
+    assert [row[1] for row in _rows(second.text)] == ["Antonio Guterres"] * 5 + ["unattributed “The ministry”"] * 20
+    assert 'href="search?certainty=medium&amp;sort=speaker&amp;order=asc&amp;page=3"' in second.text
+
+
+def test_search_sorts_words_by_relevance_date_and_checkworthiness(sample, viewer):
+    r = viewer.get("/newswatch/search", params={"q": "ceasefire"})
+    assert "30 claims found, most relevant first." in r.text
+    assert 'aria-sort="descending"' in _header(r.text, "Claim")
+    assert 'href="search?q=ceasefire&amp;sort=published&amp;order=desc"' in _header(r.text, "Article")
+    oldest = viewer.get("/newswatch/search", params={"q": "ceasefire", "sort": "published", "order": "asc"})
+    assert "30 claims found, oldest first." in oldest.text and _days(_rows(oldest.text)) == list(range(29, 4, -1))
+    assert 'aria-sort="ascending"' in _header(oldest.text, "Article")
+    assert 'href="search?q=ceasefire&amp;sort=published&amp;order=desc"' in _header(oldest.text, "Article")
+    assert 'href="search?q=ceasefire&amp;sort=relevance&amp;order=desc"' in _header(oldest.text, "Claim")
+    newest = viewer.get("/newswatch/search", params={"q": "ceasefire", "sort": "published", "order": "desc"})
+    assert _days(_rows(newest.text)) == list(range(25))
+    worthy = viewer.get("/newswatch/search", params={"q": "ceasefire", "sort": "checkworthiness"})
+    assert "most check-worthy first." in worthy.text and 'aria-sort="descending"' in _header(worthy.text, "Check-worthy")
+    assert {row[5] for row in _rows(worthy.text)} == {"0.50"}  # the sample tags every claim 0.5
+    unknown = viewer.get("/newswatch/search", params={"q": "ceasefire", "sort": "popularity"})
+    assert unknown.status_code == 200 and "most relevant first." in unknown.text
+
+
 def test_search_errors_keep_the_form_and_escape_input(sample, viewer):
     r = viewer.get("/newswatch/search", params={"q": "<script>zzz</script> AND ("})
     assert r.status_code == 400 and "This search cannot run." in r.text and "<form" in r.text

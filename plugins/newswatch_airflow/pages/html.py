@@ -207,6 +207,7 @@ class Column:
     sort: str = ""  # the page's sort key; "" = not sortable
     numeric: bool = False
     first_desc: bool = False  # dates and counts: newest/largest first on the first click
+    one_way: bool = False  # only the first click's order (e.g. A to Z, unattributed last): no reversing
 
 
 @dataclass(frozen=True)
@@ -234,7 +235,7 @@ def _header(c: Column, sorting: Sorting | None) -> str:
     if not c.sort or sorting is None:
         return f'<th{css} title="{escape(c.label)}">{escape(c.label)}</th>'
     active = sorting.key == c.sort
-    descending = (not sorting.descending) if active else c.first_desc
+    descending = (not sorting.descending) if active and not c.one_way else c.first_desc
     target = href(sorting.path, **sorting.params, sort=c.sort, order="desc" if descending else "asc")
     arrow = (" ▼" if sorting.descending else " ▲") if active else ""
     aria = f' aria-sort="{"descending" if sorting.descending else "ascending"}"' if active else ""

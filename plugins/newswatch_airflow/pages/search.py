@@ -1,9 +1,12 @@
 """Claim search (/newswatch/search): claims by words, speaker and certainty, through
-`pipeline.search.api.search` (the same ranking as `newswatch search --claims`), paged on the server.
+`pipeline.search.api.search` (the same ranking as `newswatch search --claims`), sorted and paged on the server.
 
 Each claim links to its article and to the feeds it came from; a claim without a resolved speaker reads
 "unattributed" (with the words that name the speaker, when the tagger kept them); copies of one story
 across outlets read "N outlets" when the search groups them (`hit.story`, when present).
+
+Column headers sort through the search's `sort` (`SearchQuery.sort`): Claim (most relevant first, with words),
+Speaker (A to Z, unattributed last), Article (newest or oldest first) and Check-worthy (most first).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from fastapi.responses import HTMLResponse
 from newswatch_airflow import backend
 from newswatch_airflow.pages.html import (
     Column,
+    Sorting,
     badge,
     href,
     link,
@@ -42,16 +46,35 @@ PER_PAGE = 25
 MAX_OFFSET = 10_000  # SearchQuery.offset's bound (Elasticsearch's default result window)
 # hedged claims stand out; certainty is not a health status, so no green or red
 CERTAINTY_TONES = {"high": "idle", "medium": "idle", "low": "warn"}
-COLUMNS = (
-    Column("Claim", "38%"),
-    Column("Speaker", "14%"),
-    Column("Kind", "11%"),
-    Column("Article", "25%"),
-    Column("Feed", "12%"),
-)
+ORDER_TEXT = {"newest": "newest first", "oldest": "oldest first", "checkworthiness": "most check-worthy first",
+              "speaker": "by speaker from A to Z, unattributed last"}
 
 
-def _form(q: str, speaker: str, certainty: str) -> str:
+def columns(words: bool) -> tuple[Column, ...]:
+    """The table's columns; relevance sorts only a search with words (without, every claim matches alike)."""
+    return (
+        Column("Claim", "36%", "relevance" if words else "", first_desc=True, one_way=True),
+        Column("Speaker", "13%", "speaker", one_way=True),
+        Column("Kind", "11%"),
+        Column("Article", "22%", "published", first_desc=True),
+        Column("Feed", "10%"),
+        Column("Check-worthy", "8%", "checkworthiness", numeric=True, first_desc=True, one_way=True),
+    )
+
+
+def sort_of(sort: str, order: str, words: bool) -> tuple[str, str, bool]:
+    """(the search's sort key, the column it shows on, descending) for the page's `sort` and `order`; a missing
+    or unknown column is the search's default: relevance, which is newest first without words."""
+    if sort == "published":
+        return ("oldest", "published", False) if order == "asc" else ("newest", "published", True)
+    if sort in ("speaker", "checkworthiness"):
+        return sort, sort, sort == "checkworthiness"
+    return ("relevance", "relevance", True) if words else ("relevance", "published", True)
+
+
+def _form(q: str, speaker: str, certainty: str, keep: dict[str, str] | None = None) -> str:
+    """The search form; `keep` (the chosen order) rides along as hidden fields, so a new search keeps it."""
+    hidden = "".join(f'<input type="hidden" name="{k}" value="{escape(v)}">' for k, v in (keep or {}).items() if v)
     options = "".join(f'<option value="{v}"{" selected" if v == certainty else ""}>{label}</option>'
                       for v, label in (("", "Any"), ("high", "High"), ("medium", "Medium"), ("low", "Low")))
     return ('<form class="filters" method="get" action="search" role="search">'
@@ -59,7 +82,7 @@ def _form(q: str, speaker: str, certainty: str) -> str:
             'placeholder="e.g. North Korea artillery" autofocus></label>'
             f'<label>Speaker<input name="speaker" value="{escape(speaker)}" placeholder="e.g. Jens Stoltenberg">'
             f'</label><label>Certainty<select name="certainty">{options}</select></label>'
-            '<button type="submit">Search</button></form>')
+            f'<button type="submit">Search</button>{hidden}</form>')
 
 
 def _field(obj: Any, name: str) -> Any:
@@ -112,6 +135,13 @@ def _article_cell(hit: Any, now: datetime) -> str:
             + (f'<div class="sub clip">{meta}</div>' if meta else "") + _outlets(hit))
 
 
+def _worth_cell(hit: Any) -> str:
+    worth = hit.checkworthiness
+    if not isinstance(worth, int | float):
+        return '<span class="muted">—</span>'
+    return f'<span title="Check-worthiness from 0 to 1, as the tagger scored the claim">{worth:.2f}</span>'
+
+
 def _feed_cell(context: ClaimContext | None) -> str:
     if not context or not context.feed_ids:
         return '<span class="muted">—</span>'
@@ -122,10 +152,14 @@ def _feed_cell(context: ClaimContext | None) -> str:
 
 @router.get("/search", response_class=HTMLResponse)
 def search_page(request: Request, q: str = Query("", max_length=500), speaker: str = Query("", max_length=200),
-                certainty: str = Query("", max_length=10),
+                certainty: str = Query("", max_length=10), sort: str = Query("", max_length=40),
+                order: str = Query("", max_length=4),
                 page_no: int = Query(1, alias="page", ge=1, le=MAX_OFFSET // PER_PAGE)) -> HTMLResponse:
     certainty = certainty if certainty in CERTAINTY_TONES else ""
-    form = _form(q, speaker, certainty)
+    search_sort, column, descending = sort_of(sort, order, bool(q.strip()))
+    chosen = search_sort != "relevance"  # links keep a chosen order; the default needs no parameters
+    keep = {"sort": column, "order": "desc" if descending else "asc"} if chosen else {}
+    form = _form(q, speaker, certainty, keep)
     user = viewer(request)
     if not q.strip() and not speaker.strip() and not certainty:
         tips = ("Search the claims newswatch found in the articles: words (<code>artillery shells</code>), "
@@ -140,7 +174,7 @@ def search_page(request: Request, q: str = Query("", max_length=500), speaker: s
     es = backend.client(settings)
     query = SearchQuery(text=q.strip(), speakers=[speaker] if speaker.strip() else [], certainty=certainty or None,
                         claims=True, size=PER_PAGE, offset=(page_no - 1) * PER_PAGE, facets=False,
-                        highlight_tags=(HL_PRE, HL_POST))
+                        highlight_tags=(HL_PRE, HL_POST), sort=search_sort)
     try:
         resp = search(es, query, settings)
         contexts = claim_context(es, IndexNames(settings.index_prefix).claims, [h.claim_id for h in resp.claims])
@@ -157,19 +191,20 @@ def search_page(request: Request, q: str = Query("", max_length=500), speaker: s
         return page("Claim search", form + notice(message), current="search", user=user, status=503)
     now = datetime.now(UTC)
     rows = [[_claim_cell(h), _speaker_cell(h, contexts.get(h.claim_id)), _kind_cell(h), _article_cell(h, now),
-             _feed_cell(contexts.get(h.claim_id))] for h in resp.claims]
+             _feed_cell(contexts.get(h.claim_id)), _worth_cell(h)] for h in resp.claims]
     # with story clustering, copies of one statement are one row: pages count rows, not claims
     rows_total = getattr(resp, "stories", None)
     rows_total = rows_total if isinstance(rows_total, int) else resp.total
     pages = max(1, min(-(-rows_total // PER_PAGE), MAX_OFFSET // PER_PAGE))
     found = plural(resp.total, "claim")
     grouped = f", {number(rows_total)} once copies across outlets are grouped" if rows_total != resp.total else ""
-    order = "most relevant first" if q.strip() else "newest first"
+    default = "most relevant first" if q.strip() else "newest first"
     advice = getattr(resp, "notice", "")
     params = {"q": q, "speaker": speaker, "certainty": certainty}
-    body = (form + f'<p class="sub" id="found">{found} found{grouped}, {order}.</p>'
+    body = (form + f'<p class="sub" id="found">{found} found{grouped}, {ORDER_TEXT.get(search_sort, default)}.</p>'
             + (f'<p class="sub">{escape(advice)}</p>' if isinstance(advice, str) and advice else "")
-            + table(COLUMNS, rows, empty="No claim matches. Try fewer words or another spelling of the name.")
-            + pager("search", page_no, pages, found, params))
+            + table(columns(bool(q.strip())), rows, sorting=Sorting("search", column, descending, params),
+                    empty="No claim matches. Try fewer words or another spelling of the name.")
+            + pager("search", page_no, pages, found, {**params, **keep}))
     return page("Claim search", body, current="search", user=user)
 

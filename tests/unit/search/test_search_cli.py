@@ -29,3 +29,18 @@ def test_unreachable_cluster_is_one_clear_line(monkeypatch, capsys, free_port):
     assert main(["search", "anything"]) == 3  # infrastructure unreachable (pipeline/cli/errors.py)
     err = capsys.readouterr().err
     assert "cannot reach Elasticsearch" in err and "Traceback" not in err
+
+
+def test_an_unknown_sort_is_rejected_by_the_parser(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["search", "x", "--sort", "popular"])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'popular'" in capsys.readouterr().err
+
+
+def test_a_claims_only_sort_on_articles_says_so_without_a_cluster(monkeypatch, capsys):
+    monkeypatch.setenv("NEWSWATCH_ES_URL", "http://127.0.0.1:1")
+    monkeypatch.setattr("pipeline.search.api.detect_features", lambda es: type("F", (), {"english_analyzer": False}))
+    assert main(["search", "x", "--sort", "speaker"]) == 2
+    err = capsys.readouterr().err
+    assert "sort 'speaker' orders claims only" in err and "Traceback" not in err
