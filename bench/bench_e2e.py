@@ -302,6 +302,38 @@ def _es_work_delta(before: dict[str, float], after: dict[str, float]) -> dict[st
     return {k: v - before.get(k, 0.0) for k, v in sorted(after.items(), key=lambda kv: -(kv[1] - before.get(kv[0], 0.0)))}
 
 
+def _stories_cost(site: Site, es, es_pid: int | None, articles: int, pairs: int) -> None:
+    """Runs with story clustering off and on, alternately (ABBA: neither side always meets the larger index)."""
+    per_article: dict[bool, list[float]] = {False: [], True: []}
+    cpu_per_article: dict[bool, list[float]] = {False: [], True: []}
+    # a first pair unmeasured: the first few runs still get faster (measured: 15.8 s, then 11-12 s, for one load)
+    order = [None, None] + [flag for i in range(pairs) for flag in ((False, True) if i % 2 == 0 else (True, False))]
+    for step, flag in enumerate(order):
+        clustering = bool(step % 2) if flag is None else flag
+        for _ in range(articles):
+            site.add()
+        os.environ["NEWSWATCH_STORY_CLUSTERING"] = "true" if clustering else "false"
+        cpu0, es0 = _cpu_seconds([os.getpid()], exclude=es_pid), node_cpu_seconds(es)
+        try:
+            elapsed, summary = _run_ingest()
+        finally:
+            del os.environ["NEWSWATCH_STORY_CLUSTERING"]
+        cpu1, es1 = _cpu_seconds([os.getpid()], exclude=es_pid), node_cpu_seconds(es)
+        n = max(1, summary["articles_indexed"])
+        if flag is None:
+            print(f"stories:  warm-up run, clustering {'on' if clustering else 'off'}: {n} articles in {elapsed:.1f}s")
+            continue
+        per_article[clustering].append(elapsed / n)
+        cpu_per_article[clustering].append((sum(v - cpu0.get(k, 0.0) for k, v in cpu1.items()) + es1 - es0) / n)
+        print(f"stories:  clustering {'on ' if clustering else 'off'}: {n} articles in {elapsed:.1f}s, "
+              f"{cpu_per_article[clustering][-1] * n:.1f} CPU-s (newswatch + Elasticsearch)")
+    wall = [on / off - 1 for off, on in zip(per_article[False], per_article[True], strict=True)]
+    cpu = [on / off - 1 for off, on in zip(cpu_per_article[False], cpu_per_article[True], strict=True)]
+    print("stories:  clustering adds " + ", ".join(f"{w:+.1%}" for w in wall) + f" to the wall time per article "
+          f"(median {statistics.median(wall):+.1%}; goal <= +10%) and " + ", ".join(f"{c:+.1%}" for c in cpu)
+          + f" to the CPU-s (median {statistics.median(cpu):+.1%})")
+
+
 def _searchable(es, ids: dict[str, str], found: dict[str, float], deadline: float) -> None:
     """Poll search (not realtime get) until every id is a hit; record when each first was."""
     while len(found) < len(ids) and time.monotonic() < deadline:
@@ -330,9 +362,10 @@ def main() -> int:
                         help="articles made of paragraphs drawn from every demo body (distinct articles); by "
                              "default each is a copy of one of a dozen demo articles with a line of its own, "
                              "a syndication-heavy load for story clustering")
-    parser.add_argument("--stories-baseline", action="store_true",
-                        help="first ingest as many other articles with story clustering off, and print the "
-                             "cost of clustering (the timed run has it on, as by default)")
+    parser.add_argument("--stories-pairs", type=int, default=0, metavar="N",
+                        help="first measure the cost of story clustering: N pairs of runs of --articles new "
+                             "articles each, with clustering off and on, in off-on-on-off order (the index grows "
+                             "from run to run); prints each pair and the median")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="newswatch-bench-e2e-"))
@@ -365,24 +398,19 @@ def main() -> int:
         # warm-up run on empty feeds: creates the indices and pays Airflow's one-off first-task cost
         warm, _ = _run_ingest()
         print(f"warm-up:  an empty run took {warm:.1f}s (index creation, first-task start-up)")
+        for _ in range(8):
+            site.add()
+        warm, _ = _run_ingest()
+        print(f"warm-up:  a run of 8 articles took {warm:.1f}s (starts the process pool: dag.test() runs every task "
+              "in this process, whose pool then serves the timed runs, as in a long-lived `newswatch ingest`)")
         from _es import warm_cluster
 
         took, passes = warm_cluster(es, es_url)
         print(f"warm-up:  Elasticsearch wrote, clustered and deleted 240 tagged articles {passes} times in {took:.1f}s "
               "(until a pass cost it no less CPU: a production node's JIT is warm)")
-        baseline = None
         es_pid = int((node_dir / "node.pid").read_text()) if node_dir is not None else None
-        if args.stories_baseline:  # before the timed run, so the timed run meets the larger index
-            for _ in range(args.articles):
-                site.add()
-            os.environ["NEWSWATCH_STORY_CLUSTERING"] = "false"
-            b_cpu0, b_es0 = _cpu_seconds([os.getpid()], exclude=es_pid), node_cpu_seconds(es)
-            try:
-                baseline = _run_ingest()
-            finally:
-                del os.environ["NEWSWATCH_STORY_CLUSTERING"]
-            b_cpu1, b_es1 = _cpu_seconds([os.getpid()], exclude=es_pid), node_cpu_seconds(es)
-            baseline_cpu = sum(v - b_cpu0.get(k, 0.0) for k, v in b_cpu1.items()) + b_es1 - b_es0
+        if args.stories_pairs:  # before the timed run
+            _stories_cost(site, es, es_pid, args.articles, args.stories_pairs)
         urls = [site.add() for _ in range(args.articles)]
 
         # 1. throughput through the DAG, between two measurements of the ceiling (the machine is shared)
@@ -399,17 +427,6 @@ def main() -> int:
         pipeline_aps = indexed / elapsed
         print(f"pipeline: {indexed} articles indexed of {args.articles} in {elapsed:.1f}s "
               f"= {pipeline_aps:.2f} articles/s (claims {summary['claims']}, failures {summary['failures']})")
-        if baseline is not None:
-            b_elapsed, b_summary = baseline
-            b_aps = b_summary["articles_indexed"] / b_elapsed
-            print(f"stories:  without clustering {b_summary['articles_indexed']} articles in {b_elapsed:.1f}s = "
-                  f"{b_aps:.2f} articles/s; with it {pipeline_aps:.2f}: clustering adds "
-                  f"{(elapsed / summary['articles_indexed']) / (b_elapsed / b_summary['articles_indexed']) - 1:+.1%} "
-                  "to the time per article (goal <= +10%)")
-            run_cpu = sum(v - cpu0.get(k, 0.0) for k, v in cpu1.items()) + es1 - es0
-            print(f"stories:  CPU-s (newswatch + Elasticsearch) without clustering {baseline_cpu:.1f}, with it "
-                  f"{run_cpu:.1f}: {run_cpu / baseline_cpu - 1:+.1%} (wall time on a shared machine varies with "
-                  "its load; CPU-seconds much less)")
         tasks = summary["task_seconds"]
         print("  time in tasks: " + ", ".join(f"{k} {v:.1f}s" for k, v in tasks.items())
               + f"; orchestration between tasks {elapsed - sum(tasks.values()):.1f}s")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -23,6 +24,9 @@ from pipeline.records import Event, Processed, TaggedArticle
 from pipeline.stories.assign import Assignment, Stories, Touched
 
 log = logging.getLogger(__name__)
+
+GATHER_SECONDS = 0.5
+GATHER_ARTICLES = 16
 
 
 @dataclass(frozen=True)
@@ -65,13 +69,17 @@ class IndexSink:
         self._futures: list[Future[None]] = []
         self._queued: list[Processed] = []
         self._scheduled = False
+        self._flushing = False
+        self._last_write = -GATHER_SECONDS
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)
 
     def submit(self, batch: Processed) -> None:
         """Queue a batch for writing (thread-safe; returns at once). Batches that arrive while a
-        write is under way go to Elasticsearch together in the next one: fewer, larger bulks."""
+        write is under way, or soon after one began, go to Elasticsearch together in the next one."""
         with self._lock:
             self._queued.append(batch)
+            self._arrived.notify()
             if not self._scheduled:
                 self._scheduled = True
                 self._futures.append(self._executor.submit(self._drain))
@@ -79,10 +87,18 @@ class IndexSink:
     def _drain(self) -> None:
         while True:
             with self._lock:
+                # a write per GATHER_SECONDS at most (or per GATHER_ARTICLES): each write costs the
+                # cluster a bulk, a story lookup and its refresh whatever its size, and the pool hands
+                # over a few articles at a time
+                deadline = self._last_write + GATHER_SECONDS
+                while (not self._flushing and sum(len(b.articles) for b in self._queued) < GATHER_ARTICLES
+                       and (wait := deadline - time.monotonic()) > 0):
+                    self._arrived.wait(wait)
                 batches, self._queued = self._queued, []
                 if not batches:
                     self._scheduled = False
                     return
+            self._last_write = time.monotonic()
             self._write(sum(batches, Processed()))
 
     def _assign(self, batch: Processed) -> tuple[Assignment | None, list[TaggedArticle], list[Event]]:
@@ -109,6 +125,9 @@ class IndexSink:
 
     def close(self) -> SinkReport:
         """Wait until every queued batch is written or deferred."""
+        with self._lock:
+            self._flushing = True
+            self._arrived.notify_all()
         while True:
             with self._lock:
                 futures, self._futures = self._futures, []
