@@ -153,9 +153,14 @@ def airflow_command(config: StackConfig, service: str, compose_file: Path = comp
     return argv
 
 
+# FAB gives "can read on Plugins" to Op and Admin only, and the UI lists plugin menu entries (Browse >
+# Feed health ...) only to those who can read plugins: without this a Viewer reaches the pages by URL only
+VIEWERS_SEE_PLUGIN_MENU = ["roles", "add-perms", "Viewer", "-r", "Plugins", "-a", "can_read"]
+
+
 def init_commands(config: StackConfig, env: Mapping[str, str]) -> list[list[str]]:
-    """airflow-init's work: migrate the database, then the admin user and the fetch pool (those two
-    may run at once)."""
+    """airflow-init's work: migrate the database, then the admin user, the fetch pool and the Viewer's
+    plugin menu permission (those may run at once)."""
     username, password = config.admin
     slots = env.get("NEWSWATCH_FETCH_POOL_SLOTS") or "4"
     return [
@@ -163,4 +168,5 @@ def init_commands(config: StackConfig, env: Mapping[str, str]) -> list[list[str]
         [AIRFLOW, "users", "create", "--username", username, "--password", password, "--role", "Admin",
          "--firstname", "newswatch", "--lastname", "admin", "--email", "admin@localhost"],
         [AIRFLOW, "pools", "set", "newswatch_fetch", slots, "newswatch: global fetch concurrency"],
+        [AIRFLOW, *VIEWERS_SEE_PLUGIN_MENU],
     ]

@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from pipeline.stack.environment import VIEWERS_SEE_PLUGIN_MENU
+
 REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 90.0
 
@@ -127,6 +129,8 @@ def serve(home: Path, db: Path, es_url: str, prefix: str, port: int, auth_manage
     if auth_manager == FAB:
         subprocess.run([sys.executable, "-c", FAB_USERS, json.dumps(passwords)], env=env, check=True,
                        capture_output=True, timeout=180)
+        # what compose's airflow-init and `newswatch stack up` run
+        subprocess.run([airflow, *VIEWERS_SEE_PLUGIN_MENU], env=env, check=True, capture_output=True, timeout=180)
     log = home / "api-server.log"
     with log.open("wb") as out:
         proc = subprocess.Popen([airflow, "api-server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],

@@ -6,6 +6,7 @@ this prefix: the pages say so instead of failing."""
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Iterator
@@ -40,6 +41,17 @@ def test_fab_refuses_anonymous_callers_and_roles_without_dag_access(fab_server):
     viewer = sign_in(url, "viewer", passwords["viewer"])
     status, _, body = get(f"{url}/newswatch/feeds", viewer)
     assert status == 200 and "No feed state yet" in body
+
+
+def test_a_fab_viewer_gets_the_plugin_menu_entries(fab_server):
+    """The UI builds Browse > Feed health ... from /api/v2/plugins, which FAB opens to Op and Admin only
+    unless the Viewer role is given "can read on Plugins" (as compose's airflow-init does)."""
+    url, passwords = fab_server
+    status, _, body = get(f"{url}/api/v2/plugins", sign_in(url, "viewer", passwords["viewer"]))
+    assert status == 200
+    views = [v["name"] for p in json.loads(body)["plugins"] for v in p.get("external_views", [])]
+    assert {"Feed health", "Claim search"} <= set(views)
+    assert get(f"{url}/api/v2/plugins", sign_in(url, "nobody", passwords["nobody"]))[0] == 403
 
 
 def test_a_fab_viewer_signs_in_on_the_fab_login_page(fab_server, browser, screenshots: Path):

@@ -129,9 +129,11 @@ def test_commands_are_composes(spec, config):
     init = spec["services"]["airflow-init"]
     assert init["environment"]["_AIRFLOW_DB_MIGRATE"] == init["environment"]["_AIRFLOW_WWW_USER_CREATE"] == "true"
     assert 'airflow pools set newswatch_fetch "$${NEWSWATCH_FETCH_POOL_SLOTS:-4}"' in " ".join(init["command"])
-    migrate, users, pools = environment.init_commands(config, {})
+    migrate, users, pools, viewers = environment.init_commands(config, {})
     assert migrate[1:] == ["db", "migrate"] and users[1:3] == ["users", "create"]
     assert pools[1:] == ["pools", "set", "newswatch_fetch", "4", "newswatch: global fetch concurrency"]
+    assert viewers[1:] == environment.VIEWERS_SEE_PLUGIN_MENU
+    assert "airflow " + " ".join(environment.VIEWERS_SEE_PLUGIN_MENU) in " ".join(init["command"])
 
 
 def test_redis_and_postgres_are_set_up_as_in_compose(spec, config, monkeypatch):
