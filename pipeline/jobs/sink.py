@@ -25,8 +25,8 @@ from pipeline.stories.assign import Assignment, Stories, Touched
 
 log = logging.getLogger(__name__)
 
-GATHER_SECONDS = 0.5
-GATHER_ARTICLES = 16
+GATHER_SECONDS = 1.0
+GATHER_ARTICLES = 32
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,9 @@ class IndexSink:
         if self.stories is None or not batch.articles:
             return None, batch.articles, events
         try:
-            assignment = self.stories.assign([t.article for t in batch.articles])
+            # before close, copies of stories of more than one are held (see `_write`): what they need
+            # now is only to be told from stories of one
+            assignment = self.stories.assign([t.article for t in batch.articles], summaries=self._closing)
         except ClusterUnavailable:
             raise
         except Exception as exc:  # noqa: BLE001 - recorded as an event; the articles still go in

@@ -80,15 +80,20 @@ class Stories:
         self.window = timedelta(days=settings.story_window_days)
         self.min_words = settings.story_min_words
 
-    def assign(self, articles: Sequence[Article]) -> Assignment:
-        """The story of every article in the batch (raises ClusterUnavailable when ES is away)."""
+    def assign(self, articles: Sequence[Article], *, summaries: bool = True) -> Assignment:
+        """The story of every article in the batch (raises ClusterUnavailable when ES is away).
+
+        `summaries=False` skips reading back every member of the stories the batch joined (a cost that
+        grows with the story): a story of more than one copy is then summarised from the copies this
+        lookup saw, a lower bound that only tells it from a story of one (the sink holds such copies
+        and writes them, with full summaries, at the end of its task)."""
         prints = {a.article_id: fingerprint_article(a, self.min_words) for a in articles}
         if not prints:
             return Assignment()
         with translated(self.es):
-            return self._assign(prints)
+            return self._assign(prints, summaries)
 
-    def _assign(self, prints: dict[str, Fingerprint]) -> Assignment:
+    def _assign(self, prints: dict[str, Fingerprint], summaries: bool = True) -> Assignment:
         known = self.store.get(list(prints))
         new = [fp for aid, fp in prints.items() if aid not in known]
         story_of = {aid: m.story_id for aid, m in known.items()}
@@ -97,6 +102,7 @@ class Stories:
         # and these documents as they are now (a refresh per batch only for that costs more than the lookup)
         written: dict[str, Member] = {}
         merged_away: set[str] = set()
+        seen: dict[str, Member] = {aid: m for aid, m in known.items()}  # every member this call saw
         if new:
             self.store.put(founding(fp) for fp in new)
             comparable = [fp for fp in new if fp.comparable]
@@ -120,13 +126,23 @@ class Stories:
                 moved.update(m.article_id for m in relabelled)
                 written.update((m.article_id, m) for m in relabelled)
             story_of.update({aid: sid for aid, (sid, _) in outcome.story_of.items()})
+            for m in found:
+                sid, started = outcome.final(m.story_id, m.story_started_at)
+                seen.setdefault(m.article_id, Member(m.print, sid, started))
+            seen.update(written)
+            seen.update((aid, Member(prints[aid], sid, started)) for aid, (sid, started) in outcome.story_of.items())
             others = {m.story_id for m in found} | {outcome.final(m.story_id, m.story_started_at)[0] for m in found}
             counts = Counter(story_of.values())
             alone = {aid for aid in fresh if story_of[aid] == aid and counts[aid] == 1 and aid not in others}
         else:
             alone = set()
         # a new article that matched nothing is a story of one: nothing to read back
-        members = self._members_now({sid for aid, sid in story_of.items() if aid not in alone}, written, merged_away)
+        wanted = {sid for aid, sid in story_of.items() if aid not in alone}
+        # the story of an article fingerprinted before (a re-run) may have copies this call did not see
+        read = wanted if summaries else {sid for aid, sid in story_of.items() if aid in known}
+        members = self._members_now(read, written, merged_away)
+        for sid in wanted - read:
+            members[sid] = [m for m in seen.values() if m.story_id == sid]
         stories = {sid: summarize(sid, ms) for sid, ms in members.items() if ms}
         for aid, sid in story_of.items():  # not visible yet (no refresh needed for its own fields)
             stories.setdefault(sid, summarize(sid, [Member(prints[aid], sid, prints[aid].seen_at)]))

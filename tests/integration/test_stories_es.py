@@ -126,6 +126,34 @@ def test_copies_in_one_batch_and_rerun_keep_their_story_ids(cluster, tagged):
     assert {u: s["id"] for u, s in _stories(settings, es).items()} == {u: s["id"] for u, s in before.items()}
 
 
+def test_one_task_of_many_batches_writes_every_copy_with_the_whole_story(cluster, tagged):
+    """Within a task the sink looks stories up without reading every member back (only to tell a story of
+    one from the rest); the copies it holds are written at its end with the whole story's fields, also
+    when the task re-runs articles of a stored story."""
+    from pipeline.index.writer import IndexWriter
+    from pipeline.jobs.sink import IndexSink
+    from pipeline.stories.assign import Stories
+
+    settings, es = cluster
+    _ingest(settings, es, [[tagged["copy0"]]])
+
+    def task(*names: str) -> None:
+        sink = IndexSink(IndexWriter(es, settings), "r", Stories(es, settings))
+        for name in names:  # one batch each, as the pool hands them over
+            sink.submit(Processed(articles=[tagged[name]]))
+        report = sink.close()
+        assert report.articles_indexed == len(names) and not report.events, report
+        es.indices.refresh(index=f"{settings.index_prefix}-*")
+
+    copies = {tagged[f"copy{i}"].article.url for i in range(3)}
+    for names in (("copy1", "same_site", "copy2"), ("copy2", "copy0")):
+        task(*names)
+        stories = _stories(settings, es)
+        assert {stories[u]["id"] for u in copies} == {tagged["copy0"].article.article_id}
+        assert all(stories[u]["size"] == 3 and stories[u]["outlet_count"] == 3 for u in copies), stories
+        assert stories[tagged["same_site"].article.url]["size"] == 1
+
+
 def test_two_stories_bridged_by_a_later_copy_become_one(cluster, tagged):
     """copy1 (last paragraph dropped) and copy2 (edited) both match copy0; seen without it first they
     may start apart, and copy0 arriving later merges them, claims included."""
