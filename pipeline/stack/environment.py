@@ -159,8 +159,8 @@ VIEWERS_SEE_PLUGIN_MENU = ["roles", "add-perms", "Viewer", "-r", "Plugins", "-a"
 
 
 def init_commands(config: StackConfig, env: Mapping[str, str]) -> list[list[str]]:
-    """airflow-init's work: migrate the database, then the admin user, the fetch pool and the Viewer's
-    plugin menu permission (those may run at once)."""
+    """airflow-init's work, in its order: migrate the database, the admin user, the fetch pool, the
+    Viewer's plugin menu permission."""
     username, password = config.admin
     slots = env.get("NEWSWATCH_FETCH_POOL_SLOTS") or "4"
     return [

@@ -306,15 +306,16 @@ class Stack:
 
     def _init_airflow(self, deadline: float) -> None:
         """What compose's airflow-init does: migrate the metadata database, then the admin user and
-        the newswatch_fetch pool."""
+        the newswatch_fetch pool, then the Viewer's plugin menu permission (after the user: both
+        commands set up FAB's roles)."""
         env = self.environment("init")
-        migrate, *others = environment.init_commands(self.config, env)
+        migrate, users, pools, viewers = environment.init_commands(self.config, env)
         self._run_once("airflow-db-migrate", migrate, env, timeout=max(deadline - time.monotonic(), 1))
-        with ThreadPoolExecutor(len(others)) as pool:
-            names = ("airflow-users-create", "airflow-pools-set")
+        with ThreadPoolExecutor(2) as pool:
             for future in [pool.submit(self._run_once, n, argv, env, timeout=max(deadline - time.monotonic(), 1))
-                           for n, argv in zip(names, others, strict=True)]:
+                           for n, argv in (("airflow-users-create", users), ("airflow-pools-set", pools))]:
                 future.result()
+        self._run_once("airflow-roles-viewer-plugins", viewers, env, timeout=max(deadline - time.monotonic(), 1))
 
     def _running(self, service: str) -> bool:
         if service in self.config.es_nodes:

@@ -52,6 +52,13 @@ def test_airflow_runs_on_postgres_and_celery(stack):
         with conn.cursor() as cur:
             cur.execute("SELECT job_type, count(*) FROM job WHERE state = 'running' GROUP BY job_type")
             running = dict(cur.fetchall())
+            # airflow-init's last step: Viewers may read plugins (the UI's Browse entries)
+            cur.execute("SELECT count(*) FROM ab_role r JOIN ab_permission_view_role pvr ON pvr.role_id = r.id "
+                        "JOIN ab_permission_view pv ON pv.id = pvr.permission_view_id "
+                        "JOIN ab_permission p ON p.id = pv.permission_id JOIN ab_view_menu v ON v.id = pv.view_menu_id "
+                        "WHERE r.name = 'Viewer' AND p.name = 'can_read' AND v.name = 'Plugins'")
+            viewer_reads_plugins = cur.fetchone()[0]
     finally:
         conn.close()
     assert {"SchedulerJob", "DagProcessorJob", "TriggererJob"} <= set(running)
+    assert viewer_reads_plugins == 1
