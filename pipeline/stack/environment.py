@@ -165,7 +165,7 @@ def init_commands(config: StackConfig, env: Mapping[str, str]) -> list[list[str]
     slots = env.get("NEWSWATCH_FETCH_POOL_SLOTS") or "4"
     return [
         [AIRFLOW, "db", "migrate"],
-        [AIRFLOW, "users", "create", "--username", username, "--password", password, "--role", "Admin",
+        [AIRFLOW, "users", "create", "--username", username, f"--password={password}", "--role", "Admin",
          "--firstname", "newswatch", "--lastname", "admin", "--email", "admin@localhost"],
         [AIRFLOW, "pools", "set", "newswatch_fetch", slots, "newswatch: global fetch concurrency"],
         [AIRFLOW, *VIEWERS_SEE_PLUGIN_MENU],

@@ -163,3 +163,16 @@ def _load(path: Path):
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def test_a_generated_password_that_starts_with_a_dash_stays_the_password(config):
+    """token_urlsafe draws '-' first one time in 64: argparse would take `--password -x...` for an option."""
+    import argparse
+    from dataclasses import replace
+
+    dashed = replace(config, secrets={**config.secrets, "AIRFLOW_ADMIN_PASSWORD": "-starts-with-a-dash"})
+    _, users, *_ = environment.init_commands(dashed, {})
+    parser = argparse.ArgumentParser()
+    parser.add_argument("-p", "--password")
+    known, _ = parser.parse_known_args(users[3:])
+    assert known.password == "-starts-with-a-dash"
