@@ -22,7 +22,6 @@ from pipeline.stories.fingerprint import Fingerprint, decode_signature
 # on the newer version (partial `doc` updates: no scripts)
 CONFLICT_RETRIES = 5
 CANDIDATES_PER_ARTICLE = 50  # stories per article, one member each
-MEMBERS_PER_STORY = 10_000
 MEMBERS_PAGE = 1_000
 _MEMBER_FIELDS = ["article_id", "story_id", "story_started_at", "seen_at", "url", "outlet", "words", "shingles"]
 
