@@ -59,7 +59,9 @@ def test_the_owners_death_takes_every_process_of_the_stack_and_nothing_else(tmp_
     try:
         assert orphan_parent.wait(timeout=30) == 0
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and len(processes.marked(config.stack_id, config.service_dirs())) < 3:
+        while time.monotonic() < deadline and (
+                len(processes.marked(config.stack_id, config.service_dirs())) < 3
+                or not Path(f"/proc/{renamed.pid}/cmdline").read_bytes().startswith(b"renamed")):
             time.sleep(0.2)
         found = processes.marked(config.stack_id, config.service_dirs())
         assert {worker.pid, renamed.pid} <= {p.pid for p in found} and bystander.pid not in {p.pid for p in found}
