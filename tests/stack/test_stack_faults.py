@@ -44,6 +44,14 @@ def test_worker_killed_during_process_is_retried_on_the_other_worker(stack, api,
     (survivor,) = [w for w in stack.config.workers if w != victim]
     for path in site.held_paths:  # the retry finds them slow too, long enough to see where it runs
         sim.set_behaviour(path, delay=2, times=1)
+    # The worker reports a task's success to Airflow when the task ends, but its Celery task (which
+    # writes the result) goes on until the supervisor has seen the task process exit, up to
+    # [workers] min_heartbeat_interval (5 s) later. By then `process` may be running: strike only once
+    # the tasks before it have their results, so that the only work the kill interrupts is `process`.
+    wait_until(lambda: (r := celery_results(stack, run_id)) and set(r.values()) == {"SUCCESS"}
+               and {k.split(" try ")[0] for k in r} == {"select_due[-1]", "poll[0]", "plan[-1]"}, 30,
+               lambda: f"Celery's results of the tasks before process (now: {celery_results(stack, run_id)})")
+    assert (task_running(api, run_id, "process") or {}).get("pid") == ti["pid"]  # held still: the kill lands in it
     assert stack.kill(victim) >= 3  # the worker, its pool process, the task process (and its children)
     try:
         retry = wait_until(lambda: (t := task_running(api, run_id, "process")) and t["try_number"] > 1 and t,
@@ -60,7 +68,7 @@ def test_worker_killed_during_process_is_retried_on_the_other_worker(stack, api,
     counts = assert_exactly_once(es, site)
     assert counts["articles"] == 8 and counts["events"] == 2
     assert spool_empty(stack)
-    # every task went through Celery, its result in PostgreSQL (written just after the task ends)
+    # every task went through Celery, its result in PostgreSQL (written once the task process has exited)
     results = wait_until(lambda: (r := celery_results(stack, run_id)) and set(r.values()) == {"SUCCESS"} and r, 60,
                          lambda: f"Celery's results of the run's tasks (now: {celery_results(stack, run_id)})")
     assert len(results) == 6 and "process[0] try 2" in results
