@@ -6,14 +6,15 @@ What a new user does: take a list of real sites, import their feeds from OPML, r
 default settings. The 181 real news pages of the article-extraction-benchmark corpus
 (`../shared/corpus/article-extraction-benchmark`, never copied into the repo) are grouped into one
 RSS 2.0 feed per site (host of the page's URL: ~126 feeds of one or two items), served with the
-original HTML bytes from one local HTTP server on 127.0.0.1, listed in an OPML file and imported with
+original HTML bytes, each site from its own loopback address (127.0.0.2, 127.0.0.3, ...: one host per site,
+as on the web, so per-host limits apply per site), listed in an OPML file and imported with
 `newswatch feeds import-opml`.
 
 1. DAG: one `news_ingest` run through real Airflow (`dag.test(run_conf={"force": True})`, SQLite,
    real Elasticsearch: NEWSWATCH_ES_URL or a throwaway embedded node) with the default settings except
-   what a loopback test needs (private addresses allowed for 127.0.0.0/8, no per-host delay: every
-   site is served from one host) and the locations (ES, data dir, feeds file, a throwaway index
-   prefix). No NEWSWATCH_INGEST_* or concurrency knob is set. Each repetition runs in a fresh Python
+   what a loopback test needs (private addresses allowed for 127.0.0.0/8), no per-host delay (as in the
+   issue's run; `--per-host-delay 1` gives the polite default) and the locations (ES, data dir, feeds
+   file, a throwaway index prefix). No NEWSWATCH_INGEST_* or concurrency knob is set. Each repetition runs in a fresh Python
    process (as an Airflow task process would be: nothing of newswatch's own is loaded or warm), after an
    untimed warm-up run on an empty feed list (index creation, Airflow's first-task costs).
 2. Naive: in this process, for each feed `feedparser.parse(url)`, for each item a urllib fetch,
@@ -155,9 +156,9 @@ def rss(feed: Feed, base: str, now: datetime) -> bytes:
     return text.encode("utf-8")
 
 
-def opml(feeds: list[Feed], base: str) -> str:
+def opml(feeds: list[Feed], bases: dict[str, str]) -> str:
     rows = "".join(f"    <outline type=\"rss\" text={quoteattr(f.host)} title={quoteattr(f.host)} "
-                   f"xmlUrl={quoteattr(base + f.path)} htmlUrl={quoteattr(f'{base}/{f.host}/')}/>\n"
+                   f"xmlUrl={quoteattr(bases[f.host] + f.path)} htmlUrl={quoteattr(f'{bases[f.host]}/{f.host}/')}/>\n"
                    for f in feeds)
     return ('<?xml version="1.0" encoding="utf-8"?>\n<opml version="2.0">\n'
             "  <head><title>bench_feeds: the article-extraction-benchmark sites</title></head>\n"
@@ -174,7 +175,8 @@ def _query_key(path: str) -> str:
 
 
 class Site:
-    """One threaded HTTP server on 127.0.0.1 serving every feed, every article and /robots.txt."""
+    """One threaded HTTP server per site, each on its own loopback address, serving the site's feed, its
+    articles and /robots.txt."""
 
     def __init__(self, feeds: list[Feed]) -> None:
         self.routes: dict[str, tuple[str, bytes, str]] = {}  # path -> (content type, body, etag)
@@ -225,25 +227,32 @@ class Site:
             def do_HEAD(self) -> None:  # noqa: N802 (stdlib name)
                 self._answer(True)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.servers: list[ThreadingHTTPServer] = []
+        self.bases: dict[str, str] = {}  # feed host -> base URL of its server
         now = datetime.now(UTC)
         self._add("/robots.txt", "text/plain; charset=utf-8", b"User-agent: *\nAllow: /\n")
-        for feed in feeds:
-            self._add(feed.path, "application/rss+xml; charset=utf-8", rss(feed, self.base, now))
+        for n, feed in enumerate(feeds):
+            server = ThreadingHTTPServer((f"127.0.{(n + 2) // 254}.{(n + 2) % 254 or 254}", 0), Handler)
+            server.daemon_threads = True
+            self.servers.append(server)
+            base = self.bases[feed.host] = f"http://{server.server_address[0]}:{server.server_address[1]}"
+            self._add(feed.path, "application/rss+xml; charset=utf-8", rss(feed, base, now))
             for page in feed.pages:
                 self._add(page.path, "text/html", page.body)  # the original bytes; charset as the page says
                 self.lenient[_query_key(page.path)] = page.path
-        self.thread = threading.Thread(target=self.server.serve_forever, name="bench-feeds-http", daemon=True)
-        self.thread.start()
+        for server in self.servers:
+            threading.Thread(target=server.serve_forever, name="bench-feeds-http", daemon=True).start()
+
+    def feed_url(self, feed: Feed) -> str:
+        return self.bases[feed.host] + feed.path
 
     def _add(self, path: str, ctype: str, body: bytes) -> None:
         self.routes[path] = (ctype, body, '"' + hashlib.sha1(body).hexdigest()[:16] + '"')
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        for server in self.servers:
+            server.shutdown()
+            server.server_close()
 
 
 # the DAG side (a fresh process per repetition) ---------------------------------------------------
@@ -261,8 +270,9 @@ def airflow_env(home: Path) -> dict[str, str]:
     }
 
 
-def newswatch_env(es_url: str, prefix: str, data_dir: Path, feeds_file: Path) -> dict[str, str]:
-    """Defaults, except the locations and what serving every site from 127.0.0.1 needs."""
+def newswatch_env(es_url: str, prefix: str, data_dir: Path, feeds_file: Path,
+                  per_host_delay: float = 0.0) -> dict[str, str]:
+    """Defaults, except the locations, what serving sites from loopback addresses needs and the per-host delay."""
     parts = urlsplit(es_url)
     return {
         "AIRFLOW_CONN_ELASTICSEARCH_DEFAULT": json.dumps(
@@ -273,7 +283,7 @@ def newswatch_env(es_url: str, prefix: str, data_dir: Path, feeds_file: Path) ->
         "NEWSWATCH_FEEDS_FILE": str(feeds_file),
         "NEWSWATCH_ALLOW_PRIVATE_ADDRESSES": "true",
         "NEWSWATCH_ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8",
-        "NEWSWATCH_PER_HOST_DELAY": "0",  # every site is served from one loopback host
+        "NEWSWATCH_PER_HOST_DELAY": f"{per_host_delay:g}",
     }
 
 
@@ -495,6 +505,9 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1, metavar="N",
                         help="measure both sides N times (fresh index prefix and spool each time); "
                              "prints each and the median")
+    parser.add_argument("--per-host-delay", type=float, default=0.0, metavar="SECONDS",
+                        help="seconds between request starts to one site, as NEWSWATCH_PER_HOST_DELAY (default 0, "
+                             "as in the issue's run; 1 is newswatch's polite default)")
     parser.add_argument("--keep", action="store_true", help="keep the work dir (feeds, OPML, spool, Airflow DB)")
     args = parser.parse_args()
     if args.repeat < 1:
@@ -521,9 +534,9 @@ def main() -> int:
     status = 0
     try:
         site = Site(feeds)
-        say(f"serving {len(feeds)} feeds and {items} pages at {site.base}")
+        say(f"serving {len(feeds)} feeds and {items} pages from {len(site.servers)} loopback addresses")
         opml_file = work / "feeds.opml"
-        opml_file.write_text(opml(feeds, site.base), encoding="utf-8")
+        opml_file.write_text(opml(feeds, site.bases), encoding="utf-8")
         feeds_file = work / "feeds.yaml"
         cli = Path(sys.executable).with_name("newswatch")
         command = ([str(cli)] if cli.exists() else [sys.executable, "-m", "pipeline.cli"]) + [
@@ -548,7 +561,7 @@ def main() -> int:
 
         model, nlp = load_spacy()
         print(f"naive:      spaCy model {model} (the one newswatch's tagger loads), loaded before timing")
-        feed_urls = [site.base + f.path for f in feeds]
+        feed_urls = [site.feed_url(f) for f in feeds]
 
         dag_times: list[float] = []
         naive_times: list[float] = []
@@ -557,7 +570,8 @@ def main() -> int:
             prefixes.append(prefix)
             data_dir = work / f"run-{rep}"
             data_dir.mkdir()
-            env = {**airflow_env(work / "airflow"), **newswatch_env(es_url, prefix, data_dir, feeds_file)}
+            env = {**airflow_env(work / "airflow"), **newswatch_env(es_url, prefix, data_dir, feeds_file,
+                                                                  args.per_host_delay)}
             say(f"repetition {rep}/{args.repeat}: news_ingest in a fresh process (prefix {prefix})")
             es_cpu0 = node_cpu_seconds(es)
             result = measure_dag(env, empty_feeds, feeds_file)
