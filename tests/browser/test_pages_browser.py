@@ -51,25 +51,45 @@ def _local_clock(iso: str) -> str:
     return datetime.fromisoformat(iso).astimezone(ZoneInfo(TIMEZONE)).strftime("%H:%M")
 
 
-@pytest.fixture(scope="module")
-def viewer_page(browser, api_server, screenshots):
+def _new_page(browser: Any) -> tuple[Any, Any]:
     context = browser.new_context(viewport={"width": FRAME_WIDTH, "height": 900}, locale="en-GB",
                                   timezone_id=TIMEZONE)
     page = context.new_page()
     page.set_default_timeout(15_000)
-    yield page
-    context.close()
+    return context, page
 
 
-def test_sign_in_and_read_feed_health(viewer_page, api_server, screenshots: Path):
-    page = viewer_page
+def _sign_in_with_the_form(page: Any, api_server: Any, screenshot: Path | None = None) -> None:
+    """Asked for a page, an anonymous reader gets Airflow's login page and, signed in, the page asked for."""
     page.goto(f"{api_server.url}/newswatch/feeds")
     page.wait_for_url(re.compile(r"/auth/login\?next="))
     page.locator("input[name=username]").fill("viewer")
     page.locator("input[name=password]").fill(api_server.passwords["viewer"])
-    page.screenshot(path=screenshots / "01-login.png")
+    if screenshot is not None:
+        page.screenshot(path=screenshot)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{api_server.url}/newswatch/feeds")
+
+
+@pytest.fixture(scope="module")
+def viewer_page(browser, api_server):
+    """A viewer's page, signed in (each test can run on its own)."""
+    context, page = _new_page(browser)
+    _sign_in_with_the_form(page, api_server)
+    yield page
+    context.close()
+
+
+def test_sign_in_and_read_feed_health(browser, api_server, screenshots: Path):
+    context, page = _new_page(browser)
+    try:
+        _sign_in_with_the_form(page, api_server, screenshots / "01-login.png")
+        _read_feed_health(page, screenshots)
+    finally:
+        context.close()
+
+
+def _read_feed_health(page: Any, screenshots: Path) -> None:
     assert page.locator("h1").inner_text() == "Feed health"
     assert page.locator(".who").inner_text() == "Signed in as viewer"
     assert page.locator("svg.chart").count() == 2
