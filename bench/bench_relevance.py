@@ -1,6 +1,6 @@
 """Known-item relevance: `newswatch search` against a plain `match` on the body, over real news articles.
 
-    .venv/bin/python bench/bench_relevance.py [CORPUS_DIR] [--limit N] [--misses N]
+    .venv/bin/python bench/bench_relevance.py [CORPUS_DIR] [--offset N] [--limit N] [--misses N]
 
 CORPUS_DIR defaults to ../shared/corpus/article-extraction-benchmark next to the repository (181 real news
 pages); the benchmark skips cleanly (exit 0) when it is absent. Uses NEWSWATCH_ES_URL when set, else starts
@@ -195,15 +195,16 @@ def nouns_of(parsed: Any) -> Counter[str]:
                    if t.pos_ == "NOUN" and t.is_alpha and len(t.text) >= 3 and not t.is_stop)
 
 
-def load(corpus: Path, limit: int) -> tuple[list[Doc], dict[str, int]]:
-    """Extract and tag every page; returns the articles to index and outcome counts."""
+def load(corpus: Path, limit: int, offset: int = 0) -> tuple[list[Doc], dict[str, int]]:
+    """Extract and tag the pages (in page-id order, `limit` of them from `offset`, 0 = all); returns the
+    articles to index and outcome counts."""
     from pipeline.extract.extractor import extract_html
     from pipeline.fetch.charset import decode_body
     from pipeline.records import TaggedArticle
     from pipeline.tagging.tagger import get_tagger
 
     truth = json.loads((corpus / "ground-truth.json").read_text(encoding="utf-8"))
-    ids = sorted(truth)[: limit or None]
+    ids = sorted(truth)[offset:][: limit or None]
     outcomes: Counter[str] = Counter()
     articles = []
     for page_id in ids:
@@ -248,7 +249,10 @@ def scores(ranks: list[int | None]) -> tuple[float, float]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("corpus", nargs="?", default=str(DEFAULT_CORPUS))
-    ap.add_argument("--limit", type=int, default=0, help="only the first N pages")
+    ap.add_argument("--limit", type=int, default=0, help="only the first N pages (after --offset)")
+    ap.add_argument("--offset", type=int, default=0,
+                    help="skip the first N pages (in page-id order): `--limit 90` and `--offset 90` split the "
+                         "corpus into a part to look at while tuning and a held-out part")
     ap.add_argument("--key-noun", choices=["headline", "body"], default="headline",
                     help="where the entity query's noun comes from: the headline's rarest noun (default), or the "
                          "body's highest tf x idf noun (the words a plain body match scores best)")
@@ -268,7 +272,7 @@ def main() -> int:
     from pipeline.tagging.tagger import get_tagger
 
     started = time.perf_counter()
-    docs, outcomes = load(corpus, args.limit)
+    docs, outcomes = load(corpus, args.limit, args.offset)
     print(f"{sum(outcomes.values())} pages from {corpus}: outcomes {outcomes}; "
           f"{len(docs)} articles extracted and tagged in {time.perf_counter() - started:.0f} s")
     items = known_items(get_tagger().nlp, docs, args.key_noun)
