@@ -11,6 +11,7 @@ still applies them (`AttributeRuler.set_annotations`), in its own order.
 from __future__ import annotations
 
 import re
+import weakref
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
@@ -84,6 +85,7 @@ def _compiled(pattern: list[dict[str, Any]]) -> tuple[list[Key], Test | None, tu
 
 class IndexedAttributeMatcher:
     def __init__(self, ruler: AttributeRuler) -> None:
+        self.size = len(ruler.attrs)
         self.rules: dict[Key, list[Rule]] = defaultdict(list)
         self.rest = Matcher(ruler.vocab)
         self.has_rest = False
@@ -120,6 +122,21 @@ class IndexedAttributeMatcher:
         return sorted(set(matches))
 
 
+class IndexedAttributeRuler(AttributeRuler):
+    """An AttributeRuler that matches with an IndexedAttributeMatcher, built from its patterns when first
+    needed and again after patterns are added."""
+
+    def match(self, doc: Doc) -> list[Match]:
+        matcher = _MATCHERS.get(self)
+        if matcher is None or matcher.size != len(self.attrs):
+            matcher = _MATCHERS[self] = IndexedAttributeMatcher(self)
+        return matcher(doc)
+
+
+# beside the rulers, not in them: a ruler still pickles (its matcher's tests do not) and is rebuilt on use
+_MATCHERS: weakref.WeakKeyDictionary[AttributeRuler, IndexedAttributeMatcher] = weakref.WeakKeyDictionary()
+
+
 def use_indexed_matching(ruler: AttributeRuler) -> None:
-    """Make `ruler` find its matches with an IndexedAttributeMatcher (its patterns as loaded now)."""
-    ruler.match = IndexedAttributeMatcher(ruler)  # type: ignore[method-assign]
+    """Make the model's loaded `ruler` find its matches by lookup (same patterns, same annotations)."""
+    ruler.__class__ = IndexedAttributeRuler

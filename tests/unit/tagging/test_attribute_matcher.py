@@ -3,6 +3,7 @@ attribute ruler, so every POS, morph and lemma is unchanged; patterns it does no
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ import yaml
 from spacy.pipeline import AttributeRuler
 from spacy.tokens import Doc
 
-from pipeline.tagging.attribute_matcher import IndexedAttributeMatcher
+from pipeline.tagging.attribute_matcher import IndexedAttributeMatcher, use_indexed_matching
 from pipeline.tagging.nlp import MODEL_NAMES
 
 SITE = Path(__file__).resolve().parents[3] / "seeds" / "demo-site" / "site.yaml"
@@ -51,10 +52,23 @@ def test_the_model_rulers_matches_and_annotations_are_unchanged_on_news_text():
     for text in _texts():
         parsed = stock(text, disable=[n for n in stock.pipe_names if n not in before])  # the ruler's input
         assert matcher(parsed) == sorted(set(ruler.match(parsed))), text[:60]
-    ruler.match = matcher  # as load_nlp installs it
+    use_indexed_matching(ruler)  # as load_nlp does
     texts = _texts()
     for a, b in zip(stock.pipe(texts), indexed.pipe(texts), strict=True):
         assert _annotations(a) == _annotations(b)
+
+
+def test_an_indexed_ruler_pickles_and_sees_patterns_added_later():
+    nlp = spacy.blank("en")
+    ruler = nlp.add_pipe("attribute_ruler")
+    ruler.add([[{"LOWER": "dprk"}]], {"TAG": "NNP"})
+    use_indexed_matching(ruler)
+    assert [t.tag_ for t in nlp("The DPRK said")] == ["", "NNP", ""]
+    ruler.add([[{"LOWER": "said"}]], {"TAG": "VBD"})
+    assert [t.tag_ for t in nlp("The DPRK said")] == ["", "NNP", "VBD"]
+    copy = pickle.loads(pickle.dumps(ruler))
+    doc = nlp.make_doc("The DPRK said")
+    assert copy.match(doc) == ruler.match(doc) and len(copy.match(doc)) == 2
 
 
 def _doc(vocab, words: list[str], tags: list[str], deps: list[str]) -> Doc:
