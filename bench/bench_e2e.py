@@ -199,28 +199,15 @@ def _fetch(urls: list[str]) -> list[tuple[str, str]]:
     return [(u, httpx.get(u, timeout=30).text) for u in urls]  # untimed: the ceiling has no I/O
 
 
+@functools.cache
 def _bare_nlp(ours: bool = False):
     """The spaCy pipeline of the bare ceiling: the model as spaCy loads it (the bare component), or with
     `ours` the very pipeline newswatch's tagger runs (its faster attribute matcher included)."""
+    from _spacy import stock_nlp
+
     from pipeline.tagging.tagger import get_tagger
 
-    return get_tagger().nlp if ours else _stock(_model_name())
-
-
-@functools.cache
-def _stock(name: str):
-    import spacy
-
-    return spacy.load(name)
-
-
-def _model_name() -> str:
-    import spacy.util
-
-    from pipeline.tagging.nlp import MODEL_ENV, MODEL_NAMES
-
-    names = [os.environ[MODEL_ENV]] if os.environ.get(MODEL_ENV) else list(MODEL_NAMES)
-    return next(n for n in names if spacy.util.is_package(n))
+    return get_tagger().nlp if ours else stock_nlp()[1]
 
 
 def _ceiling(pages: list[tuple[str, str]]) -> dict[str, float]:

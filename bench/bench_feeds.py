@@ -428,18 +428,10 @@ def measure_naive(nlp: Any, feed_urls: list[str]) -> dict[str, Any]:
 
 def load_spacy() -> tuple[str, Any]:
     """en_core_web_sm, or the packaging of it newswatch falls back to (NEWSWATCH_SPACY_MODEL first)."""
-    import spacy
+    from _spacy import stock_nlp
 
-    from pipeline.tagging.nlp import MODEL_ENV, MODEL_NAMES  # constants only; loads no model
-
-    names = [os.environ[MODEL_ENV]] if os.environ.get(MODEL_ENV) else list(MODEL_NAMES)
-    for name in names:
-        try:
-            say(f"loading {name} for the naive loop (not timed)")
-            return name, spacy.load(name)
-        except OSError:
-            continue
-    raise SystemExit(f"bench_feeds: none of the spaCy models {names} is installed")
+    say("loading the spaCy model for the naive loop (not timed)")
+    return stock_nlp()
 
 
 # Elasticsearch -----------------------------------------------------------------------------------

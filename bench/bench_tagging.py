@@ -58,11 +58,11 @@ def main(argv: list[str] | None = None) -> int:
     tagger = get_tagger()
     nlp = tagger.nlp
     tagger.tag_many(texts[:5])  # warm-up: model caches, matcher, language model
-    import spacy
+    from _spacy import stock_nlp as load_stock
 
     from pipeline.tagging.nlp import _patch_tokenizer
 
-    stock_nlp = spacy.load(nlp.meta["lang"] + "_" + nlp.meta["name"])
+    _, stock_nlp = load_stock()
     _patch_tokenizer(stock_nlp)  # the same tokens: only the attribute ruler differs
     list(stock_nlp.pipe(texts[:5]))
 

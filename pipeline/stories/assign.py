@@ -102,7 +102,7 @@ class Stories:
         # and these documents as they are now (a refresh per batch only for that costs more than the lookup)
         written: dict[str, Member] = {}
         merged_away: set[str] = set()
-        seen: dict[str, Member] = {aid: m for aid, m in known.items()}  # every member this call saw
+        seen: dict[str, Member] = dict(known)  # every member this call saw
         if new:
             self.store.put(founding(fp) for fp in new)
             comparable = [fp for fp in new if fp.comparable]

@@ -2,10 +2,11 @@
 
 en_core_web_sm's attribute ruler (tag -> POS and morphology, and word exceptions) holds ~180 patterns,
 nearly all of one token with exact values. spaCy's Matcher tries every pattern at every token: measured
-on 181 real articles it was 16% of all extraction and tagging CPU. Indexed by tag, a token meets only
-the few patterns that can match it. The matches (and so every POS, morph and lemma the ruler sets) are
-identical; patterns of several tokens or of other kinds stay with a Matcher of their own. The ruler
-still applies them (`AttributeRuler.set_annotations`), in its own order.
+on 181 real articles it was 16% of all extraction and tagging CPU. Indexed by the first token's tag,
+lower-case form and dependency label, a token meets only the few patterns that can match it. The
+matches (and so every POS, morph and lemma the ruler sets) are identical; a pattern with conditions of
+another kind (operators such as `OP`) stays with a Matcher of its own. The ruler still applies the
+matches (`AttributeRuler.set_annotations`), in its own order.
 """
 
 from __future__ import annotations

@@ -34,11 +34,16 @@ def _patch_tokenizer(nlp: Language) -> None:
     nlp.tokenizer.token_match = token_match
 
 
+def model_names() -> list[str]:
+    """The English model's package names to try, in order (NEWSWATCH_SPACY_MODEL alone when set)."""
+    return [os.environ[MODEL_ENV]] if os.environ.get(MODEL_ENV) else list(MODEL_NAMES)
+
+
 @functools.cache
 def load_nlp(name: str | None = None) -> Language:
     import spacy
 
-    names = [name] if name else ([os.environ[MODEL_ENV]] if os.environ.get(MODEL_ENV) else list(MODEL_NAMES))
+    names = [name] if name else model_names()
     errors: list[str] = []
     for candidate in names:
         try:
