@@ -338,8 +338,9 @@ def _stories_cost(site: Site, es, es_pid: int | None, articles: int, pairs: int)
             continue
         per_article[clustering].append(elapsed / n)
         cpu_per_article[clustering].append((sum(v - cpu0.get(k, 0.0) for k, v in cpu1.items()) + es1 - es0) / n)
+        own = sum(v - cpu0.get(k, 0.0) for k, v in cpu1.items())
         print(f"stories:  clustering {'on ' if clustering else 'off'}: {n} articles in {elapsed:.1f}s, "
-              f"{cpu_per_article[clustering][-1] * n:.1f} CPU-s (newswatch + Elasticsearch)")
+              f"{cpu_per_article[clustering][-1] * n:.1f} CPU-s (newswatch {own:.1f} + Elasticsearch {es1 - es0:.1f})")
     wall = [on / off - 1 for off, on in zip(per_article[False], per_article[True], strict=True)]
     cpu = [on / off - 1 for off, on in zip(cpu_per_article[False], cpu_per_article[True], strict=True)]
     print("stories:  clustering adds " + ", ".join(f"{w:+.1%}" for w in wall) + f" to the wall time per article "

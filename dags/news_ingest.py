@@ -6,7 +6,8 @@ New stories from the configured feeds become searchable claims and entities.
 select due feeds (and set up the indices) -> poll (mapped over shards) -> plan chunks ->
 process (mapped over chunks: fetch, extract, tag and index, streaming over every core) ->
 index (what process could not index while Elasticsearch was away) -> summary, which emits the
-`newswatch://articles` asset.
+`newswatch://articles` asset -> settle stories (earlier copies of stories that have stopped growing
+get the stories' exact size and outlets).
 
 Batches travel through the spool (Airflow object storage: `NEWSWATCH_SPOOL_URL`, default
 `<data_dir>/spool`); XCom carries only manifests. A retried task re-uses what is spooled; the index
@@ -111,9 +112,16 @@ def news_ingest() -> None:
         print(ingest.summary_line(summary))
         return summary
 
+    @task(trigger_rule="all_done")
+    def settle_stories() -> int:
+        from pipeline.jobs import ingest
+
+        settings, _, _ = _context()
+        return ingest.settle_stories(settings)
+
     polls = poll.expand(shard=select_due())
     processed = process.expand(chunk=plan(polls))
-    summarize(polls, processed, index.expand(chunk=processed))
+    summarize(polls, processed, index.expand(chunk=processed)) >> settle_stories()
 
 
 news_ingest()

@@ -87,6 +87,9 @@ class Settings:
     story_clustering: bool = True
     story_window_days: float = 7.0
     story_min_words: int = 40
+    # earlier copies of a story still growing carry its fields as they were (pipeline/stories/freshness);
+    # once no copy has joined it for this many minutes, each news_ingest run brings them up to date
+    story_settle_minutes: float = 15.0
     # Kibana
     kibana_url: str = "http://127.0.0.1:5601"
     # where browsers reach Kibana (the Airflow UI's nav link), when it differs from kibana_url

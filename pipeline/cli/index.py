@@ -6,8 +6,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from pipeline.cli.helptext import add_command
+
+if TYPE_CHECKING:
+    from elasticsearch import Elasticsearch
+
+    from pipeline.config import Settings
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -52,9 +58,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                                   "article\nacross outlets (docs/stories.md). Articles already in a story keep "
                                   "it, so it is safe to repeat.",
                       example="newswatch index stories\nnewswatch index stories --missing   # only articles "
-                              "indexed before stories")
+                              "indexed before stories\nnewswatch index stories --settle    # lagging copies of "
+                              "growing stories, now")
     sto.add_argument("--missing", action="store_true", help="only articles without story fields")
     sto.add_argument("--limit", type=int, default=None, metavar="N", help="at most N articles")
+    sto.add_argument("--settle", action="store_true",
+                     help="instead, give the earlier copies of growing stories the exact story fields now "
+                          "(news_ingest does it once no copy has joined a story for NEWSWATCH_STORY_SETTLE_MINUTES)")
     sto.set_defaults(handler=_stories)
 
 
@@ -153,6 +163,8 @@ def _stories(args: argparse.Namespace) -> int:
 
     es, settings = _client()
     ensure_indices(es, settings)
+    if args.settle:
+        return _settle(es, settings)
     query = missing_only() if args.missing else {"match_all": {}}
     total = es.count(index=IndexNames(settings.index_prefix).articles, query=query)["count"]
     if args.limit is not None:
@@ -161,4 +173,16 @@ def _stories(args: argparse.Namespace) -> int:
         report = backfill(es, settings, only_missing=args.missing, limit=args.limit,
                           progress=lambda n: progress.advance(n=n))
     print(report.line())
+    return 0
+
+
+def _settle(es: Elasticsearch, settings: Settings) -> int:
+    from datetime import timedelta
+
+    from pipeline.stories.assign import Stories
+
+    stories, updated = Stories(es, settings), 0
+    while n := stories.settle(timedelta(0)):
+        updated += n
+    print(f"{updated} earlier cop{'y' if updated == 1 else 'ies'} of growing stories given the exact story fields")
     return 0

@@ -6,6 +6,7 @@
     process_chunk fetch -> extract -> tag -> index one chunk, streaming (`flow`)   -> ChunkManifest
     index_chunk   what `process_chunk` could not index (the cluster was away)       -> IndexManifest
     summarize     totals for the run, written to the spool                          -> Summary
+    settle_stories  earlier copies of stories that stopped growing get exact fields   -> count
 
 A batch leaves the spool only once the next stage holds it, so a retried task re-uses what is
 spooled. Elasticsearch being unreachable raises `ClusterUnavailable` (retryable) from the index
@@ -17,7 +18,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypedDict
 
 from elasticsearch import Elasticsearch
@@ -34,7 +35,7 @@ from pipeline.jobs.sink import IndexSink, SinkReport
 from pipeline.outcomes import Status
 from pipeline.records import Event, FeedEntry, Processed
 from pipeline.spool import ENTRIES, RUNS, TAGGED, Spool, safe_key
-from pipeline.stories.assign import stories_for
+from pipeline.stories.assign import Stories, stories_for
 
 log = logging.getLogger(__name__)
 
@@ -304,6 +305,14 @@ def summarize(run_key: str, polls: list[PollManifest], processed: list[ChunkMani
     for p in polls:
         spool.delete(RUNS, f"{run_key}.poll-{p['shard']}")
     return summary
+
+
+def settle_stories(settings: Settings) -> int:
+    """Earlier copies of stories that stopped growing get the stories' exact fields (see
+    pipeline.stories.freshness); the number of article documents updated."""
+    if not settings.story_clustering:
+        return 0
+    return Stories(es_client(settings), settings).settle(timedelta(minutes=settings.story_settle_minutes))
 
 
 def summary_line(summary: dict[str, Any]) -> str:

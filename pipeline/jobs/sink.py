@@ -61,8 +61,6 @@ class IndexSink:
         self.run_id = run_id
         self.stories = stories
         self._touched = Touched()
-        self._held: list[TaggedArticle] = []  # copies of stories seen before: written once, at close
-        self._closing = False
         self.on_written = on_written
         self.report = SinkReport()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newswatch-index")
@@ -109,9 +107,9 @@ class IndexSink:
         if self.stories is None or not batch.articles:
             return None, batch.articles, events
         try:
-            # before close, copies of stories of more than one are held (see `_write`): what they need
-            # now is only to be told from stories of one
-            assignment = self.stories.assign([t.article for t in batch.articles], summaries=self._closing)
+            # a story's fields as the index counts them (members are read back only for re-runs): the
+            # copies written before this batch's are brought up to date at the end of the task, if at all
+            assignment = self.stories.assign([t.article for t in batch.articles], summaries=False)
         except ClusterUnavailable:
             raise
         except Exception as exc:  # noqa: BLE001 - recorded as an event; the articles still go in
@@ -138,16 +136,13 @@ class IndexSink:
             for f in futures:
                 f.result()
         self._executor.shutdown(wait=True)
-        if self._held:
-            self._closing = True
-            held, self._held = self._held, []
-            self._write(Processed(articles=held))
         self._finish_stories()
         return self.report
 
     def _finish_stories(self) -> None:
-        """The other copies of the stories this sink touched get their story fields once, now. If the
-        cluster is away they keep the fields they had (the next copy or a back-fill updates them)."""
+        """The other copies of the stories this sink touched get their story fields, now, as
+        pipeline.stories.freshness says. If the cluster is away they keep the fields they had (the next
+        copy, settling or a back-fill updates them)."""
         if self.stories is None or not self._touched:
             return
         try:
@@ -164,15 +159,6 @@ class IndexSink:
             return
         try:
             assignment, articles, events = self._assign(batch)
-            if assignment is not None and not self._closing:
-                # another copy of a story already stored: its fields change as copies arrive, so it is
-                # written once at close (with the task's last copy) instead of now and again then
-                later = {t.article.article_id for t in articles if t.story is not None and t.story.size > 1}
-                if later:
-                    self._held += [t for t in batch.articles if t.article.article_id in later]
-                    articles = [t for t in articles if t.article.article_id not in later]
-                    batch = Processed(articles=[t for t in batch.articles if t.article.article_id not in later],
-                                      events=batch.events)
             result = self.writer.write(articles) if articles else None
             failed = {i.article_id: i.outcome for i in result.failed} if result else {}
             if assignment is not None and self.stories is not None:

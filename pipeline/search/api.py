@@ -25,6 +25,7 @@ from pipeline.search.query import (
     matching_claims_request,
     resolve_ids,
 )
+from pipeline.stories.store import FingerprintStore
 
 
 class Bucket(BaseModel):
@@ -201,7 +202,27 @@ def search(es: Elasticsearch, query: SearchQuery, settings: Settings) -> SearchR
         out.articles.append(article)
     if query.text and not query.claims and not (query.speakers or query.certainty) and out.articles:
         _attach_matching_claims(es, names.claims, query, out.articles, english=english)
+    _current_stories(es, names, out.articles)
     return out
+
+
+def _current_stories(es: Elasticsearch, names: IndexNames, articles: list[ArticleHit]) -> None:
+    """Each hit's story as it is now: an earlier copy's own fields lag while its story grows
+    (pipeline.stories.freshness). Without the fingerprints, the copies' fields are shown."""
+    ids = {a.story.id for a in articles if a.story is not None}
+    if not ids:
+        return
+    try:
+        current = FingerprintStore(es, names).summaries(ids)
+    except Exception as exc:
+        if (err := unavailable(exc, es)) is not None:
+            raise err from exc
+        if isinstance(exc, ApiError) and exc.meta.status == 404:
+            return
+        raise
+    for a in articles:
+        if a.story is not None and a.story.id in current:
+            a.story = current[a.story.id]
 
 
 def _without_grouping(es: Elasticsearch, query: SearchQuery, settings: Settings, ungrouped: int) -> SearchResponse:

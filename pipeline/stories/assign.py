@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,9 +23,10 @@ from pipeline.index.documents import claim_key_of
 from pipeline.index.names import IndexNames
 from pipeline.index.transport import translated
 from pipeline.records import Article, Story
-from pipeline.stories.cluster import Member, founding, plan, summarize
+from pipeline.stories.cluster import Member, combine, founding, plan, summarize
 from pipeline.stories.fingerprint import Fingerprint, fingerprint
-from pipeline.stories.store import CONFLICT_RETRIES, FingerprintStore, bulk_update
+from pipeline.stories.freshness import Policy, may_lag, rewrite
+from pipeline.stories.store import CONFLICT_RETRIES, SETTLE_STORIES, FingerprintStore, bulk_update
 
 
 @dataclass
@@ -83,10 +84,10 @@ class Stories:
     def assign(self, articles: Sequence[Article], *, summaries: bool = True) -> Assignment:
         """The story of every article in the batch (raises ClusterUnavailable when ES is away).
 
-        `summaries=False` skips reading back every member of the stories the batch joined (a cost that
-        grows with the story): a story of more than one copy is then summarised from the copies this
-        lookup saw, a lower bound that only tells it from a story of one (the sink holds such copies
-        and writes them, with full summaries, at the end of its task)."""
+        `summaries=False` does not read back every member of the stories the batch joined (a cost that
+        grows with the story): their fields are counted by the index as of the last refresh, with this
+        batch's copies added (`_counted`). The stories of articles fingerprinted before (re-runs) are
+        always read back."""
         prints = {a.article_id: fingerprint_article(a, self.min_words) for a in articles}
         if not prints:
             return Assignment()
@@ -102,6 +103,8 @@ class Stories:
         # and these documents as they are now (a refresh per batch only for that costs more than the lookup)
         written: dict[str, Member] = {}
         merged_away: set[str] = set()
+        folded: dict[str, str] = {}  # a story as stored at the last refresh -> the story it is now part of
+        joined: list[Member] = []
         seen: dict[str, Member] = dict(known)  # every member this call saw
         if new:
             self.store.put(founding(fp) for fp in new)
@@ -114,13 +117,14 @@ class Stories:
             fresh = {fp.article_id for fp in new}
             joined = [Member(prints[aid], sid, started) for aid, (sid, started) in outcome.story_of.items()
                       if sid != aid]
-            self.store.put(joined)
             written.update((m.article_id, m) for m in joined)
+            folded.update((m.article_id, m.story_id) for m in joined)
             by_target: dict[tuple[str, datetime], list[str]] = defaultdict(list)
             for old, target in outcome.merged.items():
-                if old not in fresh:  # a new article's own provisional story: rewritten just above
+                if old not in fresh:  # a new article's own provisional story: rewritten below
                     by_target[target].append(old)
                     merged_away.add(old)
+                    folded[old] = target[0]
             for target, olds in by_target.items():
                 relabelled = self.store.relabel(olds, target)
                 moved.update(m.article_id for m in relabelled)
@@ -136,17 +140,36 @@ class Stories:
             alone = {aid for aid in fresh if story_of[aid] == aid and counts[aid] == 1 and aid not in others}
         else:
             alone = set()
+            if summaries:  # a re-run: its stories as stored now, the last writes included
+                self.store.refresh()
         # a new article that matched nothing is a story of one: nothing to read back
         wanted = {sid for aid, sid in story_of.items() if aid not in alone}
         # the story of an article fingerprinted before (a re-run) may have copies this call did not see
         read = wanted if summaries else {sid for aid, sid in story_of.items() if aid in known}
         members = self._members_now(read, written, merged_away)
-        for sid in wanted - read:
-            members[sid] = [m for m in seen.values() if m.story_id == sid]
         stories = {sid: summarize(sid, ms) for sid, ms in members.items() if ms}
+        stories.update(self._counted(wanted - read, folded))
+        for sid in wanted - stories.keys():  # not stored yet: what this call saw of it
+            stories[sid] = summarize(sid, [m for m in seen.values() if m.story_id == sid])
         for aid, sid in story_of.items():  # not visible yet (no refresh needed for its own fields)
             stories.setdefault(sid, summarize(sid, [Member(prints[aid], sid, prints[aid].seen_at)]))
+        # the new copies' fingerprints say what their documents will carry
+        self.store.put(replace(m, written_size=stories[m.story_id].size, stale=may_lag(stories[m.story_id]))
+                       for m in joined)
         return Assignment(stories=stories, story_of=story_of, moved=moved - set(prints))
+
+    def _counted(self, story_ids: set[str], folded: dict[str, str]) -> dict[str, Story]:
+        """The stories as the index counts them at the last refresh (the new fingerprints included, under
+        their own provisional stories), with what this call merged or joined folded into each."""
+        if not story_ids:
+            return {}
+        parts: dict[str, list[Story]] = defaultdict(list)
+        sources = story_ids | {old for old, sid in folded.items() if sid in story_ids}
+        for stored_id, story in self.store.summaries(sources).items():
+            target = folded.get(stored_id, stored_id)
+            if target in story_ids:
+                parts[target].append(story)
+        return {sid: combine(sid, ps) for sid, ps in parts.items()}
 
     def _members_now(self, story_ids: set[str], written: dict[str, Member],
                      merged_away: set[str]) -> dict[str, list[Member]]:
@@ -177,18 +200,18 @@ class Stories:
         touched.add(assignment, {a: assignment.stories[s] for a in written
                                  if (s := assignment.story_of.get(a)) in assignment.stories})
         touched.stories.update(assignment.stories)  # stories of one included: stored copies lack the fields
-        return self.finish(touched, restamp=restamp)
+        return self.finish(touched, restamp=restamp, policy=Policy.EXACT)
 
-    def finish(self, touched: Touched, *, restamp: Iterable[str] = ()) -> int:
-        """Bring every copy of the stories touched up to date (one update per article whose document
-        does not already hold the story's current fields), and re-key the claims of the articles that
-        moved to another story (and of `restamp`: stored articles given their first story). Returns
-        the number of article documents updated."""
+    def finish(self, touched: Touched, *, restamp: Iterable[str] = (), policy: Policy = Policy.GROWING) -> int:
+        """Bring the copies of the stories touched up to date as `policy` says (see `freshness`), and
+        re-key the claims of the articles that moved to another story (and of `restamp`: stored articles
+        given their first story). Returns the number of article documents updated."""
         with translated(self.es):
             if touched.stories:
                 self.store.refresh()  # the batches' last writes: once per task, not once per batch
             members = self.store.members(touched.stories)
             actions: list[dict[str, Any]] = []
+            marks: list[dict[str, Any]] = []
             story_of: dict[str, str] = {}
             for story_id, ms in members.items():
                 if not ms:
@@ -197,13 +220,36 @@ class Stories:
                 doc = story.model_dump(mode="json")
                 for m in ms:
                     story_of[m.article_id] = story_id
-                    if touched.written.get(m.article_id) != story:
-                        actions.append({"_op_type": "update", "retry_on_conflict": CONFLICT_RETRIES, "_index": self.names.articles, "_id": m.article_id,
-                                        "doc": {"story": doc}})
+                    just = touched.written.get(m.article_id)
+                    stored = (m.written_size, m.stale)
+                    if just is not None:
+                        m = replace(m, written_size=just.size)
+                    if just == story:
+                        written = story.size
+                    elif rewrite(m, story, policy, moved=m.article_id in touched.moved):
+                        actions.append({"_op_type": "update", "retry_on_conflict": CONFLICT_RETRIES,
+                                        "_index": self.names.articles, "_id": m.article_id, "doc": {"story": doc}})
+                        written = story.size
+                    else:
+                        written = m.written_size
+                    stale = written != story.size
+                    if (written, stale) != stored:
+                        marks.append(self.store.mark(m.article_id, written_size=written, stale=stale))
             updated = len(actions)
             actions += self._claim_updates(touched.moved | set(restamp), story_of)
-            bulk_update(self.es, actions, what="story")
+            bulk_update(self.es, actions + marks, what="story")
         return updated
+
+    def settle(self, quiet: timedelta, *, limit: int = SETTLE_STORIES, now: datetime | None = None) -> int:
+        """Rewrite the stale copies of stories that no copy has joined for `quiet` (at most `limit`
+        stories per call, the longest quiet first); returns the number of article documents updated."""
+        now = now or datetime.now(UTC)
+        with translated(self.es):
+            self.store.refresh()  # the marks of an earlier call, or of a task that just ended
+            quiet_ones = self.store.stale_stories(before=now - quiet, limit=limit)
+            if not quiet_ones:
+                return 0
+            return self.finish(Touched(stories=set(quiet_ones)), policy=Policy.SETTLE)
 
     def _claim_updates(self, article_ids: set[str], story_of: dict[str, str]) -> list[dict[str, Any]]:
         """Claims found by id (real-time gets: a copy written a moment ago may not be searchable yet)."""

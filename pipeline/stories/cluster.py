@@ -17,6 +17,8 @@ import numpy as np
 from pipeline.records import Story
 from pipeline.stories.fingerprint import MIN_JACCARD, NUM_PERM, Fingerprint, are_copies
 
+MAX_OUTLETS = 100  # outlets listed on a story (outlet_count counts them all)
+
 
 @dataclass(frozen=True)
 class Member:
@@ -25,6 +27,8 @@ class Member:
     print: Fingerprint
     story_id: str
     story_started_at: datetime
+    written_size: int = 0  # the story size its article document carries (0: none or unknown)
+    stale: bool = False  # its article document's story fields are behind the story's (see `freshness`)
 
     @property
     def article_id(self) -> str:
@@ -106,7 +110,7 @@ def plan(new: Sequence[Fingerprint], stored: Iterable[Member], window: timedelta
     return out
 
 
-def summarize(story_id: str, members: Sequence[Member], max_outlets: int = 100) -> Story:
+def summarize(story_id: str, members: Sequence[Member], max_outlets: int = MAX_OUTLETS) -> Story:
     """The story fields every copy carries, from all its members."""
     ordered = sorted(members, key=lambda m: (m.print.seen_at, m.article_id))
     first = ordered[0].print if ordered else None
@@ -114,3 +118,16 @@ def summarize(story_id: str, members: Sequence[Member], max_outlets: int = 100) 
     return Story(id=story_id, size=max(1, len(ordered)), first_seen_at=first.seen_at if first else None,
                  first_url=first.url if first else None, outlets=outlets[:max_outlets],
                  outlet_count=max(1, len(outlets)))
+
+
+def combine(story_id: str, parts: Sequence[Story]) -> Story:
+    """One story from the stored stories (and new copies) it is made of now: a lower bound of what
+    `summarize` gives once every member is stored (outlets seen in several parts are counted once only
+    when listed)."""
+    ordered = sorted(parts, key=lambda s: s.first_seen_at.timestamp() if s.first_seen_at else float("inf"))
+    first = ordered[0] if ordered else None
+    outlets = list(dict.fromkeys(o for s in ordered for o in s.outlets))
+    return Story(id=story_id, size=max(1, sum(s.size for s in parts)),
+                 first_seen_at=first.first_seen_at if first else None, first_url=first.first_url if first else None,
+                 outlets=outlets[:MAX_OUTLETS],
+                 outlet_count=max(1, len(outlets), *(s.outlet_count for s in parts)))

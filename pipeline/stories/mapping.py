@@ -15,5 +15,5 @@ def fingerprints_properties(english: bool) -> dict[str, Any]:
     return {
         "article_id": KEYWORD, "story_id": KEYWORD, "story_started_at": _DATE, "seen_at": _DATE,
         "url": {**KEYWORD, "index": False}, "outlet": KEYWORD, "words": _COUNT, "shingles": _COUNT,
-        "bands": KEYWORD, "signature": {"type": "binary"},
+        "bands": KEYWORD, "signature": {"type": "binary"}, "written_size": _COUNT, "stale": {"type": "boolean"},
     }

@@ -15,8 +15,9 @@ from elasticsearch import Elasticsearch, helpers
 from pipeline.index.errors import ClusterUnavailable
 from pipeline.index.names import IndexNames
 from pipeline.index.transport import OVERLOADED
-from pipeline.stories.cluster import Member
-from pipeline.stories.fingerprint import Fingerprint, decode_signature
+from pipeline.records import Story
+from pipeline.stories.cluster import MAX_OUTLETS, Member
+from pipeline.stories.fingerprint import Fingerprint, are_copies, decode_signature
 
 # tasks that update copies of one story at once conflict on a document's version: the update is redone
 # on the newer version (partial `doc` updates: no scripts)
@@ -26,15 +27,20 @@ CONFLICT_RETRIES = 5
 # a lot; measured on articles that share paragraphs with ~20 stored stories each, 10 per article grouped
 # exactly as 50 did (5 started to miss copies)
 CANDIDATES_PER_ARTICLE = 10
+MAX_CANDIDATES = 50  # per search of a group of copies
 MEMBERS_PAGE = 1_000
-_MEMBER_FIELDS = ["article_id", "story_id", "story_started_at", "seen_at", "url", "outlet", "words", "shingles"]
+# stories with stale copies settled per call: a bound on one call's work, the longest quiet first
+SETTLE_STORIES = 200
+_MEMBER_FIELDS = ["article_id", "story_id", "story_started_at", "seen_at", "url", "outlet", "words", "shingles",
+                  "written_size", "stale"]
 
 
 def member_document(m: Member) -> dict[str, Any]:
     fp = m.print
     return {"article_id": fp.article_id, "story_id": m.story_id, "story_started_at": m.story_started_at.isoformat(),
             "seen_at": fp.seen_at.isoformat(), "url": fp.url, "outlet": fp.outlet, "words": fp.words,
-            "shingles": fp.shingles, "bands": list(fp.bands), "signature": fp.encoded_signature()}
+            "shingles": fp.shingles, "bands": list(fp.bands), "signature": fp.encoded_signature(),
+            "written_size": m.written_size, "stale": m.stale}
 
 
 def member_from_source(src: dict[str, Any]) -> Member:
@@ -42,7 +48,8 @@ def member_from_source(src: dict[str, Any]) -> Member:
     fp = Fingerprint(article_id=src["article_id"], seen_at=datetime.fromisoformat(src["seen_at"]),
                      url=src.get("url") or "", outlet=src.get("outlet") or "", words=int(src.get("words") or 0),
                      shingles=int(src.get("shingles") or 0), signature=signature, bands=tuple(src.get("bands") or ()))
-    return Member(fp, src["story_id"], datetime.fromisoformat(src["story_started_at"]))
+    return Member(fp, src["story_id"], datetime.fromisoformat(src["story_started_at"]),
+                  written_size=int(src.get("written_size") or 0), stale=bool(src.get("stale")))
 
 
 class FingerprintStore:
@@ -66,18 +73,24 @@ class FingerprintStore:
         self.es.indices.refresh(index=self.index)
 
     def candidates(self, prints: Sequence[Fingerprint], window: timedelta) -> list[Member]:
-        """Stored fingerprints sharing a band key with any of `prints`, seen within the window."""
+        """Stored fingerprints sharing a band key with any of `prints`, seen within the window.
+
+        Copies of one another in `prints` (a wire story arriving from several outlets at once) are looked
+        up together, with the union of their band keys: a search's cost is mostly fixed (a term lookup per
+        band key and index segment), so one search per group instead of one per copy."""
         searches: list[dict[str, Any]] = []
-        for fp in prints:
+        for group in copy_groups(prints):
+            bands = list(dict.fromkeys(b for fp in group for b in fp.bands))
+            seen = [fp.seen_at for fp in group]
             searches.append({"index": self.index})
             searches.append({
                 # the closest copy of each story (most band keys shared) stands for the story
-                "size": CANDIDATES_PER_ARTICLE, "track_total_hits": False, "_source": {"excludes": ["bands"]},
-                "collapse": {"field": "story_id"},
+                "size": min(CANDIDATES_PER_ARTICLE * len(group), MAX_CANDIDATES), "track_total_hits": False,
+                "_source": {"excludes": ["bands"]}, "collapse": {"field": "story_id"},
                 "query": {"bool": {
-                    "should": [{"term": {"bands": b}} for b in fp.bands], "minimum_should_match": 1,
-                    "filter": [{"range": {"seen_at": {"gte": (fp.seen_at - window).isoformat(),
-                                                      "lte": (fp.seen_at + window).isoformat()}}}],
+                    "should": [{"term": {"bands": b}} for b in bands], "minimum_should_match": 1,
+                    "filter": [{"range": {"seen_at": {"gte": (min(seen) - window).isoformat(),
+                                                      "lte": (max(seen) + window).isoformat()}}}],
                 }},
             })
         if not searches:
@@ -109,6 +122,33 @@ class FingerprintStore:
             out.setdefault(m.story_id, []).append(m)
         return out
 
+    def summaries(self, story_ids: Iterable[str]) -> dict[str, Story]:
+        """Each story's fields as stored at the last refresh, counted by the index (no member is read,
+        so the cost hardly grows with the story): what `summarize` gives from the members, except
+        that outlets seen at the very same instant may be listed in another order."""
+        ids = sorted(set(story_ids))
+        if not ids:
+            return {}
+        named = {"bool": {"must_not": [{"term": {"outlet": ""}}]}}
+        resp = self.es.search(index=self.index, size=0, query={"terms": {"story_id": ids}}, aggs={"stories": {
+            "terms": {"field": "story_id", "size": len(ids)},
+            "aggs": {
+                "first": {"top_hits": {"size": 1, "sort": [{"seen_at": "asc"}, {"article_id": "asc"}],
+                                       "_source": ["url", "seen_at"]}},
+                "named": {"filter": named, "aggs": {
+                    "outlets": {"terms": {"field": "outlet", "size": MAX_OUTLETS, "order": [{"seen": "asc"}, {"_key": "asc"}]},
+                                "aggs": {"seen": {"min": {"field": "seen_at"}}}},
+                    "count": {"cardinality": {"field": "outlet"}}}},
+            }}})
+        out: dict[str, Story] = {}
+        for b in resp["aggregations"]["stories"]["buckets"]:
+            first = b["first"]["hits"]["hits"][0]["_source"]
+            outlets = [o["key"] for o in b["named"]["outlets"]["buckets"]]
+            out[b["key"]] = Story(id=b["key"], size=max(1, b["doc_count"]),
+                                  first_seen_at=datetime.fromisoformat(first["seen_at"]), first_url=first.get("url"),
+                                  outlets=outlets, outlet_count=max(1, len(outlets), b["named"]["count"]["value"]))
+        return out
+
     def relabel(self, story_ids: Iterable[str], to: tuple[str, datetime]) -> list[Member]:
         """Move every member of `story_ids` to the story `to`; returns the members moved, as they are now."""
         story_id, started = to
@@ -116,6 +156,30 @@ class FingerprintStore:
         self._bulk([{"_op_type": "update", "retry_on_conflict": CONFLICT_RETRIES, "_index": self.index, "_id": m.article_id,
                      "doc": {"story_id": story_id, "story_started_at": started.isoformat()}} for m in moved])
         return moved
+
+    def mark(self, article_id: str, *, written_size: int, stale: bool) -> dict[str, Any]:
+        """The bulk action recording what story fields an article document carries now."""
+        return {"_op_type": "update", "retry_on_conflict": CONFLICT_RETRIES, "_index": self.index, "_id": article_id,
+                "doc": {"written_size": written_size, "stale": stale}}
+
+    def stale_stories(self, *, before: datetime, limit: int) -> list[str]:
+        """Stories with stale copies whose last copy was seen before `before`, the longest quiet first."""
+        # the stories whose stale copies were seen longest ago first: a story still growing has recent ones
+        resp = self.es.search(index=self.index, size=0, query={"term": {"stale": True}},
+                              aggs={"stories": {"terms": {"field": "story_id", "size": limit * 5,
+                                                          "order": {"last": "asc"}},
+                                                "aggs": {"last": {"max": {"field": "seen_at"}}}}})
+        candidates = [b["key"] for b in resp["aggregations"]["stories"]["buckets"]]
+        if not candidates:
+            return []
+        # the last copy of each: stale members are earlier copies, the latest copy is written up to date
+        resp = self.es.search(index=self.index, size=0, query={"terms": {"story_id": candidates}},
+                              aggs={"stories": {"terms": {"field": "story_id", "size": len(candidates),
+                                                          "order": {"last": "asc"}},
+                                                "aggs": {"last": {"max": {"field": "seen_at"}}}}})
+        cutoff = before.timestamp() * 1000
+        return [b["key"] for b in resp["aggregations"]["stories"]["buckets"]
+                if b["last"]["value"] is not None and b["last"]["value"] <= cutoff][:limit]
 
     def forget(self, article_ids: Sequence[str]) -> None:
         """Drop the fingerprints of articles the cluster would not take (they are in no story)."""
@@ -140,3 +204,23 @@ def bulk_update(es: Elasticsearch, actions: list[dict[str, Any]], *, what: str) 
         raise ClusterUnavailable(f"Elasticsearch refused {len(failed)} {what} write(s) as overloaded; "
                                  "nothing was dropped, the batch is retried")
     raise RuntimeError(f"{len(failed)} {what} write(s) failed, e.g. {failed[0]}")
+
+
+def copy_groups(prints: Sequence[Fingerprint]) -> list[list[Fingerprint]]:
+    """`prints` split into groups of copies of one another (linked copies join one group)."""
+    parent = list(range(len(prints)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, fp in enumerate(prints):
+        for j in range(i):
+            if root(i) != root(j) and set(fp.bands) & set(prints[j].bands) and are_copies(fp, prints[j]):
+                parent[root(i)] = root(j)
+    groups: dict[int, list[Fingerprint]] = {}
+    for i, fp in enumerate(prints):
+        groups.setdefault(root(i), []).append(fp)
+    return list(groups.values())

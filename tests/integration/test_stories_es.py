@@ -197,6 +197,85 @@ def test_search_shows_one_row_per_story_and_counts_it_once(cluster, tagged):
     assert once["Marta Kowalczyk"] == claims.stories < per_copy["Marta Kowalczyk"]
 
 
+def _outlet_copies(base: TaggedArticle, n: int, start: datetime) -> list[TaggedArticle]:
+    """`base` as published by n outlets, a minute apart."""
+    out = []
+    for i in range(n):
+        url = f"https://outlet{i}.example/world/grain-ports"
+        article = base.article.model_copy(update={"url": url, "canonical_url": url, "article_id": article_id_for(url),
+                                                  "domain": f"outlet{i}.example", "site": f"outlet{i}.example",
+                                                  "fetched_at": start + timedelta(minutes=i)})
+        out.append(base.model_copy(update={"article": article}))
+    return out
+
+
+def test_a_growing_story_keeps_each_copys_work_bounded_and_settles_when_quiet(cluster, tagged):
+    """Past EXACT_UP_TO copies, an earlier copy is rewritten only when the story grew GROWTH times past what
+    it carries: its size is then a lower bound within that factor (exact below), the newest copies are
+    exact, search shows the exact story, and once the story is quiet every copy gets the exact fields."""
+    from pipeline.index.writer import IndexWriter
+    from pipeline.jobs.sink import IndexSink
+    from pipeline.search.api import search
+    from pipeline.search.query import SearchQuery
+    from pipeline.stories.assign import Stories
+    from pipeline.stories.cluster import summarize
+    from pipeline.stories.freshness import EXACT_UP_TO, GROWTH
+
+    settings, es = cluster
+    copies = _outlet_copies(tagged["copy0"], 70, T0)
+    stories = Stories(es, settings)
+    updates = []
+    original = stories.finish
+
+    def finish(*args, **kwargs):
+        updates.append(original(*args, **kwargs))
+        return updates[-1]
+
+    stories.finish = finish
+    for start in range(0, len(copies), 10):  # seven tasks of ten copies each
+        sink = IndexSink(IndexWriter(es, settings), "r", stories)
+        sink.submit(Processed(articles=copies[start:start + 10]))
+        report = sink.close()
+        assert report.articles_indexed == 10 and not report.events, report
+        es.indices.refresh(index=f"{settings.index_prefix}-*")
+        size = start + 10
+        stored = _stories(settings, es)
+        assert len({s["id"] for s in stored.values()}) == 1
+        for c in copies[:size]:
+            carried = stored[c.article.url]["size"]
+            assert carried <= size and (carried == size if size <= EXACT_UP_TO else GROWTH * carried > size), \
+                (c.article.url, carried, size)
+        assert all(stored[c.article.url]["size"] == size for c in copies[start:size])  # this task's copies
+    # rewriting every earlier copy at every task would be 10 + 20 + ... + 60 = 210 updates (the rule: 10)
+    assert sum(updates) <= 30, updates
+    assert any(s["size"] < 70 for s in _stories(settings, es).values())  # some copies lag, as designed
+
+    every = search(es, SearchQuery(text="grain ports strike", all_copies=True, size=100), settings)
+    assert len(every.articles) == 70  # the copies that lag included: search reads the story as it is
+    assert {(a.story.size, a.story.outlet_count, a.story.first_url) for a in every.articles} == {
+        (70, 70, copies[0].article.url)}
+    grouped = search(es, SearchQuery(text="grain ports strike"), settings)
+    assert [a.story.size for a in grouped.articles] == [70]
+
+    # the index's count of a story (what ingest writes) is what summarising every member gives
+    store = stories.store
+    story_id = every.articles[0].story.id
+    members = store.members([story_id])[story_id]
+    assert store.summaries([story_id]) == {story_id: summarize(story_id, members)}
+
+    last_seen = T0 + timedelta(minutes=69)
+    assert stories.settle(timedelta(minutes=15), now=last_seen + timedelta(minutes=5)) == 0  # still growing
+    assert stories.settle(timedelta(minutes=15), now=last_seen + timedelta(minutes=16)) > 0
+    es.indices.refresh(index=f"{settings.index_prefix}-*")
+    settled = _stories(settings, es)
+    assert {(s["size"], s["outlet_count"]) for s in settled.values()} == {(70, 70)}
+    es.indices.refresh(index=f"{settings.index_prefix}-fingerprints")
+    assert stories.settle(timedelta(minutes=15)) == 0  # nothing left behind
+    es.indices.refresh(index=f"{settings.index_prefix}-fingerprints")
+    marked = es.count(index=f"{settings.index_prefix}-fingerprints", query={"term": {"stale": True}})["count"]
+    assert marked == 0
+
+
 def test_documents_from_before_stories_are_listed_one_by_one(cluster, tagged):
     from pipeline.search.api import search
     from pipeline.search.query import SearchQuery
@@ -295,3 +374,21 @@ def test_cli_search_json_carries_the_story_and_index_stories_backfills(cluster, 
 
     assert main(["index", "stories"]) == 0  # nothing to change: every article is in its story already
     assert "4 article(s) clustered, 1 multi-copy story(ies)" in capsys.readouterr().out
+
+
+def test_cli_index_stories_settle_gives_lagging_copies_the_exact_fields_now(cluster, tagged, monkeypatch, capsys):
+    from pipeline.cli import main
+
+    settings, es = cluster
+    monkeypatch.setenv("NEWSWATCH_ES_URL", settings.es_url)
+    monkeypatch.setenv("NEWSWATCH_INDEX_PREFIX", settings.index_prefix)
+    copies = _outlet_copies(tagged["copy0"], 40, datetime.now(UTC) - timedelta(minutes=40))
+    _ingest(settings, es, [copies[:20], copies[20:]])  # the first 20 carry 20 (40 < 4 x 20): they lag
+    assert sorted({s["size"] for s in _stories(settings, es).values()}) == [20, 40]
+    capsys.readouterr()
+    assert main(["index", "stories", "--settle"]) == 0
+    assert "20 earlier copies of growing stories given the exact story fields" in capsys.readouterr().out
+    es.indices.refresh(index=f"{settings.index_prefix}-articles")
+    assert {s["size"] for s in _stories(settings, es).values()} == {40}
+    assert main(["index", "stories", "--settle"]) == 0
+    assert "0 earlier copies" in capsys.readouterr().out

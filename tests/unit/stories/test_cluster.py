@@ -6,7 +6,7 @@ import itertools
 import random
 from datetime import UTC, datetime, timedelta
 
-from pipeline.stories.cluster import Member, founding, plan, summarize
+from pipeline.stories.cluster import Member, combine, founding, plan, summarize
 from pipeline.stories.fingerprint import are_copies, fingerprint, jaccard
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
@@ -90,3 +90,14 @@ def test_summary_of_a_story():
     story = summarize("a", members)
     assert (story.size, story.outlet_count, story.outlets) == (3, 2, ["a.example", "b.example"])
     assert story.first_url == "https://a.example/a" and story.first_seen_at == T0
+
+
+def test_combine_folds_stored_stories_and_new_copies_into_one():
+    base = _text(300, 3)
+    a = [Member(_fp("a1", base, 0, "a.example"), "a1", T0), Member(_fp("a2", base, 5, "b.example"), "a1", T0)]
+    b = [Member(_fp("b1", base, -3, "c.example"), "b1", T0), Member(_fp("b2", base, 9, "a.example"), "b1", T0)]
+    whole = summarize("a1", [*a, *b])
+    parts = combine("a1", [summarize("a1", a), summarize("b1", b)])
+    assert (parts.size, parts.first_url, parts.first_seen_at) == (whole.size, whole.first_url, whole.first_seen_at)
+    assert set(parts.outlets) == set(whole.outlets) and parts.outlet_count == whole.outlet_count == 3
+    assert combine("x", [summarize("x", a[:1])]).size == 1
