@@ -9,8 +9,8 @@ five minutes: 300 rewrites per run). So, while a story grows:
   last refresh, plus its own batch);
 - an earlier copy is rewritten when the story is small (at most EXACT_UP_TO copies), when its story
   changed id (stories merged), or when the story has grown GROWTH times past the size the copy
-  carries; otherwise it is marked stale. So a copy's `story.size` is exact up to EXACT_UP_TO copies
-  and at least a GROWTH-th of the true size beyond, and each copy is rewritten a bounded number of
+  carries; otherwise it is marked stale. So, once a task has ended, a copy's `story.size` is exact up
+  to EXACT_UP_TO copies and at least a GROWTH-th of the true size beyond, and each copy is rewritten a bounded number of
   times however long the story runs;
 - once the story has been quiet for a while (`Stories.settle`, run by every news_ingest run), its
   stale copies are rewritten with the exact fields.
