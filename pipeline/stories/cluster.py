@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Generic, TypeVar
 
 import numpy as np
 
@@ -18,6 +19,7 @@ from pipeline.records import Story
 from pipeline.stories.fingerprint import MIN_JACCARD, NUM_PERM, Fingerprint, are_copies
 
 MAX_OUTLETS = 100  # outlets listed on a story (outlet_count counts them all)
+K = TypeVar("K")
 
 
 @dataclass(frozen=True)
@@ -55,21 +57,23 @@ class Plan:
         return self.merged.get(story_id, (story_id, started))
 
 
-class _Union:
-    def __init__(self) -> None:
-        self.parent: dict[tuple[datetime, str], tuple[datetime, str]] = {}
+class _Union(Generic[K]):
+    """Union-find whose root is the smallest key of each group."""
 
-    def find(self, key: tuple[datetime, str]) -> tuple[datetime, str]:
+    def __init__(self) -> None:
+        self.parent: dict[K, K] = {}
+
+    def find(self, key: K) -> K:
         self.parent.setdefault(key, key)
         while self.parent[key] != key:
             self.parent[key] = self.parent[self.parent[key]]
             key = self.parent[key]
         return key
 
-    def union(self, a: tuple[datetime, str], b: tuple[datetime, str]) -> None:
+    def union(self, a: K, b: K) -> None:
         ra, rb = self.find(a), self.find(b)
-        if ra != rb:  # the earlier-started story is the root, so it survives
-            lo, hi = sorted((ra, rb))
+        if ra != rb:  # for stories (started, id): the earlier-started story is the root, so it survives
+            lo, hi = sorted((ra, rb))  # type: ignore[type-var]
             self.parent[hi] = lo
 
 
@@ -82,7 +86,7 @@ def plan(new: Sequence[Fingerprint], stored: Iterable[Member], window: timedelta
     members = {m.article_id: m for m in stored}
     for fp in new:
         members.setdefault(fp.article_id, founding(fp))
-    union = _Union()
+    union: _Union[tuple[datetime, str]] = _Union()
     for m in members.values():
         union.find(m.story_key)
     pool = [m for m in members.values() if m.print.comparable]
@@ -108,6 +112,20 @@ def plan(new: Sequence[Fingerprint], stored: Iterable[Member], window: timedelta
         if m.article_id in new_ids:
             out.story_of[m.article_id] = (story_id, started)
     return out
+
+
+def copy_groups(prints: Sequence[Fingerprint]) -> list[list[Fingerprint]]:
+    """`prints` split into groups of copies of one another (linked copies join one group)."""
+    union: _Union[int] = _Union()
+    bands = [set(fp.bands) for fp in prints]
+    for i, fp in enumerate(prints):
+        for j in range(i):
+            if union.find(i) != union.find(j) and bands[i] & bands[j] and are_copies(fp, prints[j]):
+                union.union(i, j)
+    groups: dict[int, list[Fingerprint]] = {}
+    for i, fp in enumerate(prints):
+        groups.setdefault(union.find(i), []).append(fp)
+    return list(groups.values())
 
 
 def summarize(story_id: str, members: Sequence[Member], max_outlets: int = MAX_OUTLETS) -> Story:

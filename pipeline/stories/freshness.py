@@ -9,13 +9,13 @@ five minutes: 300 rewrites per run). So, while a story grows:
   last refresh, plus its own batch);
 - an earlier copy is rewritten when the story is small (at most EXACT_UP_TO copies), when its story
   changed id (stories merged), or when the story has grown GROWTH times past the size the copy
-  carries; otherwise it is marked stale. So, once a task has ended, a copy's `story.size` is exact up
-  to EXACT_UP_TO copies and at least a GROWTH-th of the true size beyond, and each copy is rewritten a bounded number of
-  times however long the story runs;
+  carries; otherwise it is marked stale. So, once a task has ended, a copy's `story.size` is exact
+  up to EXACT_UP_TO copies and at least a GROWTH-th of the true size beyond, and each copy is
+  rewritten a bounded number of times however long the story runs;
 - once the story has been quiet for a while (`Stories.settle`, run by every news_ingest run), its
   stale copies are rewritten with the exact fields.
 
-Search results never show a lagging count: they read each story's fields from its members.
+Search results never show a lagging count: they read each story's fields from the fingerprints index.
 """
 
 from __future__ import annotations

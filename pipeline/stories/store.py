@@ -16,8 +16,8 @@ from pipeline.index.errors import ClusterUnavailable
 from pipeline.index.names import IndexNames
 from pipeline.index.transport import OVERLOADED
 from pipeline.records import Story
-from pipeline.stories.cluster import MAX_OUTLETS, Member
-from pipeline.stories.fingerprint import Fingerprint, are_copies, decode_signature
+from pipeline.stories.cluster import MAX_OUTLETS, Member, copy_groups
+from pipeline.stories.fingerprint import Fingerprint, decode_signature
 
 # tasks that update copies of one story at once conflict on a document's version: the update is redone
 # on the newer version (partial `doc` updates: no scripts)
@@ -165,21 +165,20 @@ class FingerprintStore:
     def stale_stories(self, *, before: datetime, limit: int) -> list[str]:
         """Stories with stale copies whose last copy was seen before `before`, the longest quiet first."""
         # the stories whose stale copies were seen longest ago first: a story still growing has recent ones
-        resp = self.es.search(index=self.index, size=0, query={"term": {"stale": True}},
-                              aggs={"stories": {"terms": {"field": "story_id", "size": limit * 5,
-                                                          "order": {"last": "asc"}},
-                                                "aggs": {"last": {"max": {"field": "seen_at"}}}}})
-        candidates = [b["key"] for b in resp["aggregations"]["stories"]["buckets"]]
+        candidates = list(self._last_seen({"term": {"stale": True}}, limit * 5))
         if not candidates:
             return []
         # the last copy of each: stale members are earlier copies, the latest copy is written up to date
-        resp = self.es.search(index=self.index, size=0, query={"terms": {"story_id": candidates}},
-                              aggs={"stories": {"terms": {"field": "story_id", "size": len(candidates),
-                                                          "order": {"last": "asc"}},
-                                                "aggs": {"last": {"max": {"field": "seen_at"}}}}})
+        last = self._last_seen({"terms": {"story_id": candidates}}, len(candidates))
         cutoff = before.timestamp() * 1000
-        return [b["key"] for b in resp["aggregations"]["stories"]["buckets"]
-                if b["last"]["value"] is not None and b["last"]["value"] <= cutoff][:limit]
+        return [sid for sid, seen in last.items() if seen is not None and seen <= cutoff][:limit]
+
+    def _last_seen(self, query: dict[str, Any], size: int) -> dict[str, float | None]:
+        """Story -> when its last member matching `query` was seen (epoch ms), the earliest first."""
+        resp = self.es.search(index=self.index, size=0, query=query,
+                              aggs={"stories": {"terms": {"field": "story_id", "size": size, "order": {"last": "asc"}},
+                                                "aggs": {"last": {"max": {"field": "seen_at"}}}}})
+        return {b["key"]: b["last"]["value"] for b in resp["aggregations"]["stories"]["buckets"]}
 
     def forget(self, article_ids: Sequence[str]) -> None:
         """Drop the fingerprints of articles the cluster would not take (they are in no story)."""
@@ -205,22 +204,3 @@ def bulk_update(es: Elasticsearch, actions: list[dict[str, Any]], *, what: str) 
                                  "nothing was dropped, the batch is retried")
     raise RuntimeError(f"{len(failed)} {what} write(s) failed, e.g. {failed[0]}")
 
-
-def copy_groups(prints: Sequence[Fingerprint]) -> list[list[Fingerprint]]:
-    """`prints` split into groups of copies of one another (linked copies join one group)."""
-    parent = list(range(len(prints)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i, fp in enumerate(prints):
-        for j in range(i):
-            if root(i) != root(j) and set(fp.bands) & set(prints[j].bands) and are_copies(fp, prints[j]):
-                parent[root(i)] = root(j)
-    groups: dict[int, list[Fingerprint]] = {}
-    for i, fp in enumerate(prints):
-        groups.setdefault(root(i), []).append(fp)
-    return list(groups.values())

@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime
 
+from pipeline.stories.cluster import copy_groups
 from pipeline.stories.fingerprint import fingerprint
-from pipeline.stories.store import copy_groups
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 _VOCAB = [f"w{i}" for i in range(3000)]
