@@ -327,6 +327,7 @@ def _stories_cost(site: Site, es, es_pid: int | None, articles: int, pairs: int)
             site.add()
         os.environ["NEWSWATCH_STORY_CLUSTERING"] = "true" if clustering else "false"
         cpu0, es0 = _cpu_seconds([os.getpid()], exclude=es_pid), node_cpu_seconds(es)
+        work0 = _es_work(es)
         try:
             elapsed, summary = _run_ingest()
         finally:
@@ -341,6 +342,9 @@ def _stories_cost(site: Site, es, es_pid: int | None, articles: int, pairs: int)
         own = sum(v - cpu0.get(k, 0.0) for k, v in cpu1.items())
         print(f"stories:  clustering {'on ' if clustering else 'off'}: {n} articles in {elapsed:.1f}s, "
               f"{cpu_per_article[clustering][-1] * n:.1f} CPU-s (newswatch {own:.1f} + Elasticsearch {es1 - es0:.1f})")
+        work = _es_work_delta(work0, _es_work(es))
+        print("           Elasticsearch's own accounting: "
+              + ", ".join(f"{k} {v:.2f}s" for k, v in list(work.items())[:8] if v >= 0.01))
     wall = [on / off - 1 for off, on in zip(per_article[False], per_article[True], strict=True)]
     cpu = [on / off - 1 for off, on in zip(cpu_per_article[False], cpu_per_article[True], strict=True)]
     print("stories:  clustering adds " + ", ".join(f"{w:+.1%}" for w in wall) + f" to the wall time per article "

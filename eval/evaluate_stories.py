@@ -146,7 +146,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--variants", type=int, default=3, help="re-publications per article (default 3)")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--batch", type=int, default=20, help="articles per clustering batch (default 20)")
+    ap.add_argument("--batch", type=int, default=40,
+                    help="articles per clustering batch (default 40: about what the index sink gathers per write)")
     ap.add_argument("--es", help="Elasticsearch URL (default: start the embedded dev node)")
     args = ap.parse_args()
     if not CORPUS.exists():

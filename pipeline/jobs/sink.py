@@ -25,8 +25,8 @@ from pipeline.stories.assign import Assignment, Stories, Touched
 
 log = logging.getLogger(__name__)
 
-GATHER_SECONDS = 1.0
-GATHER_ARTICLES = 32
+GATHER_SECONDS = 2.0
+GATHER_ARTICLES = 64
 
 
 @dataclass(frozen=True)
@@ -86,8 +86,10 @@ class IndexSink:
         while True:
             with self._lock:
                 # a write per GATHER_SECONDS at most (or per GATHER_ARTICLES): each write costs the
-                # cluster a bulk, a story lookup and its refresh whatever its size, and the pool hands
-                # over a few articles at a time
+                # cluster bulks, a story lookup, a refresh and the merging of the segment it leaves,
+                # whatever its size, and the pool hands over a few articles at a time. Measured
+                # (bench_e2e --stories-pairs): 1 s / 32 articles made the fingerprints' refreshes and
+                # merges most of clustering's cost; 2 s / 64 halves the writes
                 deadline = self._last_write + GATHER_SECONDS
                 while (not self._flushing and sum(len(b.articles) for b in self._queued) < GATHER_ARTICLES
                        and (wait := deadline - time.monotonic()) > 0):
