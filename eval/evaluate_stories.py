@@ -180,7 +180,9 @@ def main() -> int:
         for i in range(0, len(order), args.batch):
             batch = [arts[j][0] for j in order[i:i + args.batch]]
             story_of.update(stories.assign(batch).story_of)
-        # merges after an article was assigned move it: read the final stories back
+        # merges after an article was assigned move it: read the final stories back, the last batch's
+        # writes included (a lookup refreshes before it searches; this read-back must do the same)
+        stories.store.refresh()
         final = {m.article_id: m.story_id for ms in stories.store.members(set(story_of.values())).values()
                  for m in ms}
         story_of.update(final)
