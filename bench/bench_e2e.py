@@ -343,7 +343,8 @@ def _stories_cost(site: Site, es, es_pid: int | None, articles: int, pairs: int)
         print(f"stories:  clustering {'on ' if clustering else 'off'}: {n} articles in {elapsed:.1f}s, "
               f"{cpu_per_article[clustering][-1] * n:.1f} CPU-s (newswatch {own:.1f} + Elasticsearch {es1 - es0:.1f})")
         work = _es_work_delta(work0, _es_work(es))
-        print("           Elasticsearch's own accounting: "
+        stories_work = sum(v for k, v in work.items() if k.startswith("fingerprints "))
+        print(f"           Elasticsearch's own accounting (fingerprints, all kinds: {stories_work:.2f}s): "
               + ", ".join(f"{k} {v:.2f}s" for k, v in list(work.items())[:8] if v >= 0.01))
     wall = [on / off - 1 for off, on in zip(per_article[False], per_article[True], strict=True)]
     cpu = [on / off - 1 for off, on in zip(cpu_per_article[False], cpu_per_article[True], strict=True)]
