@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from pipeline.config import Settings
 from pipeline.index.features import detect_features
 from pipeline.index.names import IndexNames
-from pipeline.index.transport import unavailable
+from pipeline.index.transport import translated, unavailable
 from pipeline.records import Story
 from pipeline.search.concepts import concepts, has_syntax
 from pipeline.search.query import (
@@ -213,11 +213,10 @@ def _current_stories(es: Elasticsearch, names: IndexNames, articles: list[Articl
     if not ids:
         return
     try:
-        current = FingerprintStore(es, names).summaries(ids)
-    except Exception as exc:
-        if (err := unavailable(exc, es)) is not None:
-            raise err from exc
-        if isinstance(exc, ApiError) and exc.meta.status == 404:
+        with translated(es):
+            current = FingerprintStore(es, names).summaries(ids)
+    except ApiError as exc:
+        if exc.meta.status == 404:
             return
         raise
     for a in articles:

@@ -209,6 +209,20 @@ def _outlet_copies(base: TaggedArticle, n: int, start: datetime) -> list[TaggedA
     return out
 
 
+def test_search_without_the_fingerprints_index_shows_each_copys_own_story_fields(cluster, tagged):
+    from pipeline.search.api import search
+    from pipeline.search.query import SearchQuery
+
+    settings, es = cluster
+    _ingest(settings, es, [[tagged[n] for n in ("copy0", "copy1", "copy2", "same_event")]])
+    es.indices.delete(index=list(es.indices.get_alias(name=f"{settings.index_prefix}-fingerprints").body))
+
+    grouped = search(es, SearchQuery(text="grain ports strike"), settings)
+    copies = {tagged[f"copy{i}"].article.url for i in range(3)}
+    rows = [a for a in grouped.articles if a.url in copies]
+    assert len(rows) == 1 and rows[0].story.size == 3 and rows[0].story.outlet_count == 3
+
+
 def test_a_growing_story_keeps_each_copys_work_bounded_and_settles_when_quiet(cluster, tagged):
     """Past EXACT_UP_TO copies, an earlier copy is rewritten only when the story grew GROWTH times past what
     it carries: its size is then a lower bound within that factor (exact below), the newest copies are
